@@ -1,0 +1,84 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { DestinationStream, Logger } from 'pino'
+import { fastifySSE as sse } from '@fastify/sse'
+import type { Manifest } from './manifest.js'
+import { resolveExtensions, engineCoverageIssues, type ResolveOptions, type ResolvedExtension, type ResolvedExtensions } from './extensions.js'
+import { ManifestError } from './errors.js'
+import correlation, { correlationIdFor } from '../plugins/correlation/index.js'
+import narration, { createLogger } from '../plugins/narration/index.js'
+import metrics from '../plugins/metrics/index.js'
+import catalog from '../plugins/catalog/index.js'
+import provisioners from '../plugins/provisioners/index.js'
+import pool from '../plugins/pool/index.js'
+import adapters from '../plugins/adapters/index.js'
+import placement from '../plugins/placement/index.js'
+import queue from '../plugins/queue/index.js'
+import health from '../plugins/health/index.js'
+import http from '../plugins/http/index.js'
+
+export interface BuildOptions extends ResolveOptions {
+  /** The process logger; built from `manifest.server` when absent. */
+  logger?: Logger
+  /** Where a logger built here writes (tests pass a narration capture). */
+  logDestination?: DestinationStream
+  /** Extensions already resolved (e.g. by `config check`); resolved here when absent. */
+  extensions?: ResolvedExtensions
+}
+
+/**
+ * The composition root: registers every stage of the boot graph in order
+ * (core/names.ts BOOT_ORDER). Each stage's fp metadata asserts the stages before it,
+ * so a misordered registration fails at boot instead of misbehaving later.
+ */
+export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const extensions = opts.extensions ?? await resolveExtensions(manifest, opts)
+  const logger = opts.logger ?? createLogger({
+    level: manifest.server.log_level,
+    format: manifest.server.log_format,
+    ...(opts.logDestination ? { destination: opts.logDestination } : {}),
+  })
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    genReqId: correlationIdFor,
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'correlation_id' }),
+    bodyLimit: manifest.server.body_limit_bytes,
+    pluginTimeout: 10_000,
+  })
+  try {
+    await app.register(correlation)
+    await app.register(narration)
+    await app.register(metrics, manifest.metrics)
+    await app.register(catalog, manifest.catalog)
+    await app.register(provisioners)
+    await registerExtensions(app, extensions.providers)
+    await app.register(pool, { pools: manifest.pools })
+    await app.register(adapters)
+    await registerExtensions(app, extensions.adapters)
+    const uncovered = engineCoverageIssues(manifest.pools, app.adapters.engines())
+    if (uncovered.length > 0) throw new ManifestError(opts.source ?? 'manifest', uncovered)
+    await app.register(placement)
+    await app.register(queue)
+    await app.register(sse)
+    await app.register(health)
+    await app.register(http, { prefix: '/v1' })
+  } catch (err) {
+    await app.close().catch(() => {})
+    throw err
+  }
+  return app
+}
+
+async function registerExtensions (app: FastifyInstance, list: ResolvedExtension[]): Promise<void> {
+  for (const ext of list) {
+    await app.register(ext.plugin, ext.options)
+    app.narration.narrate(
+      { actor: 'orchestratord', action: 'load', target: ext.name, kind: ext.kind, builtin: ext.builtin },
+      `loads ${ext.kind} ${ext.name}${ext.builtin ? ' (built-in)' : ''}`,
+    )
+  }
+}
+
+export type { Manifest } from './manifest.js'
+export { parseManifest, loadManifest, parseManifestText } from './manifest-load.js'
+export { ManifestError } from './errors.js'

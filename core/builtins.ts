@@ -1,0 +1,14 @@
+import type { ExtensionKind } from './sdk.js'
+
+export type ModuleLoader = () => Promise<unknown>
+export type Builtins = Record<ExtensionKind, Record<string, ModuleLoader>>
+
+/**
+ * First-party extensions, loaded by name from a static map (no filesystem scanning).
+ * They follow the same contract as packages from npm: `default` plugin + `extension`.
+ * Adapters and provisioners land here as they are built.
+ */
+export const BUILTINS: Builtins = {
+  adapter: {},
+  provisioner: {},
+}

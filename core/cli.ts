@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util'
+import { PACKAGE_VERSION } from './package-root.js'
+import { loadManifest } from './manifest-load.js'
+import { resolveExtensions, declaredEngines, engineCoverageIssues } from './extensions.js'
+import { ManifestError } from './errors.js'
+import { manifestJsonSchema } from './manifest-schema-doc.js'
+import { serve } from './server.js'
+import { contractDocument, formatLintReport, lintUrl, readContract } from '../plugins/metrics/index.js'
+
+export interface Io { out (line: string): void, err (line: string): void }
+
+const stdio: Io = {
+  out: (line) => { process.stdout.write(`${line}\n`) },
+  err: (line) => { process.stderr.write(`${line}\n`) },
+}
+
+export const USAGE = `llama-orch ${PACKAGE_VERSION}: a self-hosted LLM orchestrator
+
+Usage:
+  llama-orch serve --config FILE [--port N] [--host H]
+      start the orchestrator; SIGINT/SIGTERM stop it gracefully
+  llama-orch config check FILE
+      validate a manifest (schema, extensions, engines) without starting anything
+  llama-orch config schema
+      print the manifest's JSON Schema (for editors)
+  llama-orch metrics lint --url URL [--contract FILE] [--json]
+      check a live /metrics scrape against the metrics contract
+  llama-orch metrics contract
+      print the metrics contract this build implements
+
+Options:
+  -h, --help      show this help
+  -v, --version   print the version
+
+Exit status: 0 success, 1 failure (invalid manifest, lint problems, startup error), 2 usage error.`
+
+class UsageError extends Error {}
+
+/** Runs one CLI command and returns its exit status (`serve` resolves when the server stops). */
+export async function main (argv: string[], io: Io = stdio): Promise<number> {
+  try {
+    return await dispatch(argv, io)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`llama-orch: ${err.message}\n\n${USAGE}`)
+      return 2
+    }
+    io.err(err instanceof ManifestError ? err.message : `llama-orch: ${(err as Error).message}`)
+    return 1
+  }
+}
+
+async function dispatch (argv: string[], io: Io): Promise<number> {
+  const [command, sub] = argv
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') { io.out(USAGE); return 0 }
+  if (command === '-v' || command === '--version') { io.out(PACKAGE_VERSION); return 0 }
+  if (command === 'serve') return runServe(argv.slice(1))
+  if (command === 'config' && sub === 'check') return configCheck(argv.slice(2), io)
+  if (command === 'config' && sub === 'schema') { io.out(JSON.stringify(manifestJsonSchema(), null, 2)); return 0 }
+  if (command === 'metrics' && sub === 'lint') return metricsLint(argv.slice(2), io)
+  if (command === 'metrics' && sub === 'contract') { io.out(JSON.stringify(contractDocument(), null, 2)); return 0 }
+  throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
+}
+
+function parse<T extends Record<string, { type: 'string' | 'boolean' }>> (args: string[], options: T, positionals = 0) {
+  try {
+    const parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true })
+    if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`)
+    return parsed
+  } catch (err) {
+    throw err instanceof UsageError ? err : new UsageError((err as Error).message)
+  }
+}
+
+async function runServe (args: string[]): Promise<number> {
+  const { values } = parse(args, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } })
+  if (values.config === undefined) throw new UsageError('serve needs --config FILE')
+  let port: number | undefined
+  if (values.port !== undefined) {
+    port = Number(values.port)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`)
+  }
+  const running = await serve({ config: values.config, ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) })
+  return running.stopped
+}
+
+async function configCheck (args: string[], io: Io): Promise<number> {
+  const { positionals } = parse(args, {}, 1)
+  const file = positionals[0]
+  if (file === undefined) throw new UsageError('config check needs a FILE')
+  try {
+    const manifest = await loadManifest(file)
+    const extensions = await resolveExtensions(manifest, { source: file })
+    const engines = declaredEngines(extensions.adapters)
+    if (engines !== undefined) {
+      const uncovered = engineCoverageIssues(manifest.pools, engines)
+      if (uncovered.length > 0) throw new ManifestError(file, uncovered)
+    }
+    const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
+    io.out(`${file}: valid (${count(manifest.pools.length, 'pool')}, ${count(extensions.adapters.length, 'adapter')}, ${count(extensions.providers.length, 'provider')})`)
+    return 0
+  } catch (err) {
+    if (!(err instanceof ManifestError)) throw err
+    io.err(`${file}: invalid (${err.issues.length} problem${err.issues.length === 1 ? '' : 's'})`)
+    for (const line of err.lines) io.err(line)
+    return 1
+  }
+}
+
+async function metricsLint (args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { url: { type: 'string' }, contract: { type: 'string' }, json: { type: 'boolean' } })
+  if (values.url === undefined) throw new UsageError('metrics lint needs --url URL (e.g. http://127.0.0.1:8080/metrics)')
+  const report = await lintUrl(values.url, values.contract === undefined ? readContract() : readContract(values.contract))
+  if (values.json) io.out(JSON.stringify(report, null, 2))
+  else for (const line of formatLintReport(report)) (report.ok ? io.out : io.err)(line)
+  return report.ok ? 0 : 1
+}

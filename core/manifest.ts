@@ -1,0 +1,54 @@
+import { Type, type Static } from 'typebox'
+import { Strict } from './schema-helpers.js'
+import { PoolConfig } from '../plugins/pool/schema.js'
+import { CatalogConfig } from '../plugins/catalog/schema.js'
+import { MetricsConfig } from '../plugins/metrics/schema.js'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+export const ServerConfig = Strict({
+  host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'bind address; a non-loopback address without auth logs a warning' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port' }),
+  log_level: Type.Enum([...LOG_LEVELS], { default: 'info', description: 'overridden by LOG_LEVEL' }),
+  log_format: Type.Enum(['json', 'pretty'], { default: 'json', description: 'overridden by LOG_FORMAT; CI stays json' }),
+  body_limit_bytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'request body limit on data and control routes' }),
+  shutdown_timeout_ms: Type.Integer({ minimum: 1, default: 10_000, description: 'how long a graceful stop may take before the process exits anyway' }),
+}, { default: {} })
+
+export const PolicyConfig = Strict({
+  allow_outbound_network: Type.Boolean({ default: false, description: 'any download (models, engines, images) needs this' }),
+  outbound_allowlist: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'hosts downloads may reach; empty = any host once allowed' }),
+  allow_package_installs: Type.Boolean({ default: false, description: 'system package installs by engine provisioners' }),
+  allow_binary_downloads: Type.Boolean({ default: false, description: 'prebuilt engine binary downloads' }),
+}, { default: {} })
+
+/** npm package names, as npm itself accepts them (scoped or not). */
+export const PACKAGE_NAME_PATTERN = '^(@[a-z0-9-~][a-z0-9-._~]*/)?[a-z0-9-~][a-z0-9-._~]*$'
+
+export const ExtensionEntry = Type.Union([
+  Type.String({ pattern: PACKAGE_NAME_PATTERN, description: 'a built-in name or an installed npm package name' }),
+  Strict({
+    package: Type.String({ pattern: PACKAGE_NAME_PATTERN, description: 'a built-in name or an installed npm package name' }),
+    options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "validated by the extension's own optionsSchema" })),
+    enabled: Type.Optional(Type.Boolean({ description: 'false keeps the entry without loading it' })),
+  }),
+])
+
+export const Manifest = Strict({
+  $schema: Type.Optional(Type.String({ description: 'editor hint, ignored' })),
+  server: ServerConfig,
+  policy: PolicyConfig,
+  providers: Type.Array(ExtensionEntry, { default: [], description: 'engine provisioner plugins to enable' }),
+  adapters: Type.Array(ExtensionEntry, { default: [], description: 'engine adapter plugins to enable' }),
+  catalog: CatalogConfig,
+  metrics: MetricsConfig,
+  pools: Type.Array(PoolConfig, { description: 'the pools this orchestrator serves; [] serves none' }),
+}, {
+  $id: 'https://llama-orch.dev/schemas/manifest.schema.json',
+  title: 'llama-orch manifest',
+  description: 'Configuration file of the llama-orch server (YAML or JSON).',
+})
+
+export type Manifest = Static<typeof Manifest>
+export type ExtensionEntry = Static<typeof ExtensionEntry>
+export type ExtensionKind = 'adapter' | 'provisioner'

@@ -1,0 +1,32 @@
+// The single source of plugin names: every `fp` footer and every `dependencies`
+// list imports these constants, so a rename cannot leave a dangling dependency.
+export const NAMES = {
+  correlation: 'orc.correlation',
+  narration: 'orc.narration',
+  metrics: 'orc.metrics',
+  catalog: 'orc.catalog',
+  provisioners: 'orc.provisioners',
+  pool: 'orc.pool',
+  adapters: 'orc.adapters',
+  placement: 'orc.placement',
+  queue: 'orc.queue',
+  sse: '@fastify/sse',
+  health: 'orc.health',
+  http: 'orc.http',
+} as const
+
+/** The boot graph, in registration order (extensions load right after their registry). */
+export const BOOT_ORDER = [
+  NAMES.correlation,
+  NAMES.narration,
+  NAMES.metrics,
+  NAMES.catalog,
+  NAMES.provisioners,
+  NAMES.pool,
+  NAMES.adapters,
+  NAMES.placement,
+  NAMES.queue,
+  NAMES.sse,
+  NAMES.health,
+  NAMES.http,
+] as const

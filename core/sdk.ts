@@ -1,0 +1,179 @@
+/**
+ * The contract between llama-orch and its extensions (package export `llama-orch/sdk`).
+ *
+ * An extension package exports:
+ *   - `default`: a Fastify plugin wrapped with fastify-plugin, `name` = the package name,
+ *     `fastify: '5.x'`, `dependencies: ['orc.adapters']` (or `['orc.provisioners']`);
+ *   - `extension`: an ExtensionDescriptor whose `optionsSchema` is built with typebox 1.x.
+ * The host validates the manifest entry's options against `optionsSchema` (filling its
+ * defaults) before registering the plugin, so the plugin can trust what it receives.
+ */
+import type { TSchema } from 'typebox'
+import type { PoolConfig } from '../plugins/pool/schema.js'
+
+export const EXTENSION_API = 1
+
+export type ExtensionKind = 'adapter' | 'provisioner'
+
+export interface ExtensionDescriptor {
+  kind: ExtensionKind
+  /** Must equal EXTENSION_API of the host. */
+  apiVersion: number
+  /** typebox schema of the options the manifest entry may carry. */
+  optionsSchema: TSchema
+  /** Adapters: the engine names they register (lets `config check` verify pools without booting). */
+  engines?: string[]
+  description?: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine adapters (spec adapters-observability-testing.md §1.1)
+// ---------------------------------------------------------------------------------------------
+
+export type WorkerErrorKind = 'DEADLINE_UNMET' | 'POOL_UNAVAILABLE' | 'DECODE_TIMEOUT' | 'WORKER_RESET' | 'INTERNAL' | 'ADAPTER'
+
+export interface WorkerHealth { live: boolean, ready: boolean }
+export interface WorkerProps { slots_total: number | null, slots_free: number | null, ctx_max?: number | null, engine_version?: string | null }
+
+export interface WorkerErrorData {
+  kind: WorkerErrorKind
+  /** Redacted, at most 512 characters. */
+  message: string
+  retriable: boolean
+  retry_after_ms?: number
+  upstream_status?: number
+  engine: string
+}
+
+export interface StartedData {
+  engine: string
+  engine_version: string
+  sampler_profile_version?: string
+  model_digest?: string
+  seed?: number
+  tokens_in?: number
+  pool_id: string
+  replica_id: string
+}
+
+export interface EndData {
+  tokens_out: number
+  decode_time_ms: number
+  tokens_in?: number
+  stop_reason: 'eos' | 'length' | 'stop' | 'canceled'
+}
+
+export type TokenEvent =
+  | { kind: 'started', data: StartedData }
+  | { kind: 'token', data: { t: string, i: number } }
+  | { kind: 'metrics', data: Record<string, number | boolean | string> }
+  | { kind: 'end', data: EndData }
+  | { kind: 'error', data: WorkerErrorData }
+
+/** The public task shape (OpenAPI TaskRequest) as an adapter receives it. */
+export interface TaskRequest {
+  task_id: string
+  session_id: string
+  workload: 'completion' | 'embedding' | 'rerank'
+  model_ref: string
+  engine: string
+  ctx: number
+  priority: 'interactive' | 'batch'
+  seed?: number
+  determinism?: 'strict' | 'best_effort'
+  sampler_profile_version?: string
+  prompt?: string
+  inputs?: string[]
+  max_tokens: number
+  deadline_ms: number
+  expected_tokens?: number
+  kv_hint?: 'reuse' | 'cold'
+}
+
+export interface CallOpts { signal?: AbortSignal, timeoutMs?: number }
+export interface SubmitOpts { signal: AbortSignal, deadlineAt: number, poolId: string, replicaId: string }
+
+export interface WorkerAdapter {
+  readonly engine: string
+  health (o?: CallOpts): Promise<WorkerHealth>
+  props (o?: CallOpts): Promise<WorkerProps>
+  /** `started → token* → metrics? → end | error`; engine failures are yielded as `error`, never thrown. */
+  submit (req: TaskRequest, o: SubmitOpts): AsyncIterable<TokenEvent>
+  /** Best-effort and idempotent: after it returns no further `token` is yielded for the task. */
+  cancel (taskId: string): Promise<void>
+  engineVersion (o?: CallOpts): Promise<string>
+  close (): Promise<void>
+}
+
+/** Where one replica of a pool is reachable, handed to an adapter factory. */
+export interface AdapterBinding {
+  poolId: string
+  replicaId: string
+  baseUrl: string
+  pool: PoolConfig
+}
+
+/** What an adapter plugin registers: a way to build one adapter per (pool, replica). */
+export interface AdapterFactory {
+  engine: string
+  create (binding: AdapterBinding): WorkerAdapter
+}
+
+export interface AdapterRegistry {
+  /** Throws if another adapter already serves the engine. */
+  add (factory: AdapterFactory): void
+  get (engine: string): AdapterFactory | undefined
+  list (): AdapterFactory[]
+  engines (): string[]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine provisioners (spec pools-provisioning-catalog.md §2)
+// ---------------------------------------------------------------------------------------------
+
+export type ProvisioningMode = 'external' | 'source' | 'container' | 'package' | 'binary' | 'embedded'
+
+export interface PlanStep { kind: string, detail: string }
+export interface Plan { pool_id: string, steps: PlanStep[] }
+
+export interface PreparedEngine {
+  engine: string
+  version: string
+  build_ref: string | null
+  digest: string | null
+  build_flags: string[] | null
+  mode: ProvisioningMode
+  compute_mode: 'gpu' | 'cpu'
+  binary_path: string | null
+  engine_catalog_id: string | null
+  bin: string
+  args: string[]
+  env: Record<string, string>
+  ports: number[]
+  workdir: string
+  health: { url: string, kind: string }
+}
+
+export interface Provisioner {
+  /** Registry key, e.g. `llamacpp`, `embedded`. */
+  readonly name: string
+  /** The (engine, mode) pairs it handles; engine `*` matches any engine. */
+  readonly handles: ReadonlyArray<{ engine: string, mode: ProvisioningMode }>
+  plan (pool: PoolConfig): Plan
+  prepare (pool: PoolConfig, o?: { signal?: AbortSignal }): Promise<PreparedEngine>
+}
+
+export interface ProvisionerRegistry {
+  add (provisioner: Provisioner): void
+  get (name: string): Provisioner | undefined
+  list (): Provisioner[]
+  /** The provisioner for a pool's (engine, mode), or undefined when none is enabled. */
+  providerFor (engine: string, mode: ProvisioningMode): Provisioner | undefined
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    adapters: AdapterRegistry
+    provisioners: ProvisionerRegistry
+  }
+}

@@ -1,0 +1,19 @@
+import type { Provisioner, ProvisionerRegistry, ProvisioningMode } from '../../core/sdk.js'
+
+export function createProvisionerRegistry (): ProvisionerRegistry {
+  const byName = new Map<string, Provisioner>()
+  return {
+    add (p) {
+      if (byName.has(p.name)) throw new Error(`llama-orch: a provisioner named "${p.name}" is already registered; each provider may be enabled once`)
+      byName.set(p.name, p)
+    },
+    get: (name) => byName.get(name),
+    list: () => [...byName.values()],
+    providerFor (engine: string, mode: ProvisioningMode) {
+      // an exact engine match wins over a provider that handles any engine in that mode
+      const all = [...byName.values()]
+      return all.find((p) => p.handles.some((h) => h.engine === engine && h.mode === mode)) ??
+        all.find((p) => p.handles.some((h) => h.engine === '*' && h.mode === mode))
+    },
+  }
+}

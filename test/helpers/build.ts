@@ -1,0 +1,30 @@
+import type { Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type BuildOptions } from '../../core/app.js'
+import { parseManifest } from '../../core/manifest-load.js'
+import type { Manifest } from '../../core/manifest.js'
+import { createCapture, createLogger, type Capture } from '../../plugins/narration/index.js'
+
+/** A manifest from a partial document, defaults filled and validated like a real file. */
+export function manifestOf (partial: Record<string, unknown> = {}): Manifest {
+  return parseManifest({ pools: [], ...partial }, 'test manifest')
+}
+
+export interface Built { app: FastifyInstance, capture: Capture, manifest: Manifest }
+
+/** The whole app from a partial manifest, logging into a capture; closed when the test ends. */
+export async function build (t: Test, partial: Record<string, unknown> = {}, opts: BuildOptions = {}): Promise<Built> {
+  const manifest = manifestOf(partial)
+  const capture = createCapture()
+  const app = await buildApp(manifest, { logger: createLogger({ level: 'debug', destination: capture }), ...opts })
+  t.teardown(() => app.close())
+  await app.ready()
+  return { app, capture, manifest }
+}
+
+/** A pool config using the fixture adapter's engine, for tests that need a configured pool. */
+export function fixturePool (id = 'echo0', extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, engine: 'fixture', model: 'echo', devices: [], provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [18080] }, ...extra }
+}
+
+export const FIXTURE_ADAPTER = 'orc-adapter-fixture'
