@@ -50,7 +50,7 @@ for (const [label, plugin, opts] of MISORDERED) {
   t.test(`a misordered registration fails at boot: ${label}`, async (t) => {
     const app = Fastify({ logger: false })
     t.teardown(() => app.close())
-    app.register(plugin as never, opts)
+    app.register(plugin as never, opts as never)
     await t.rejects(async () => { await app.ready() }, { code: /^FST_ERR_PLUGIN_(NOT_PRESENT_IN_INSTANCE|DEPENDENCY_NOT_REGISTERED)$/ })
   })
 }
@@ -60,7 +60,7 @@ t.test('two stages swapped (queue before placement, with everything else in plac
   t.teardown(() => app.close())
   // register the real chain up to adapters, then queue ahead of placement
   const { default: correlation } = await import('../../plugins/correlation/index.js')
-  for (const [p, o] of [[correlation, {}], [narration, {}], [metrics, {}], [catalog, {}], [provisioners, {}], [pool, { pools: [] }], [adapters, {}]] as const) {
+  for (const [p, o] of [[correlation, {}], [narration, {}], [metrics, { buckets_ms: [50] }], [catalog, {}], [provisioners, {}], [pool, { pools: [] }], [adapters, {}]] as const) {
     await app.register(p as never, o)
   }
   app.register(queue)

@@ -104,8 +104,7 @@ export function contractProblems (c: MetricsContract): string[] {
   for (const [label, budget] of Object.entries(c.label_cardinality_budget)) {
     if (!(Number.isInteger(budget) && budget > 0)) problems.push(`budget of label ${label} must be a positive integer`)
   }
-  const rejected = c.required_metrics.find((m) => m.name === 'tasks_rejected_total')
-  if (rejected && [...rejected.labels].sort().join(',') !== 'engine,reason') {
+  if (c.required_metrics.some((m) => m.name === 'tasks_rejected_total' && [...m.labels].sort().join(',') !== 'engine,reason')) {
     problems.push('tasks_rejected_total must have exactly the labels engine and reason')
   }
   return problems

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
 import { NAMES } from '../../core/names.js'
-import { DEFAULT_BUCKETS_MS, type MetricsConfig } from './schema.js'
+import type { MetricsConfig } from './schema.js'
 import { createContractRegistry } from './registry.js'
 import type { ContractMetrics } from './contract.js'
 
@@ -12,8 +12,8 @@ declare module 'fastify' {
   interface FastifyInstance { metrics: Metrics }
 }
 
-const metricsPlugin: FastifyPluginAsync<Partial<MetricsConfig>> = async (app, opts) => {
-  const { registry, metrics } = createContractRegistry(opts.buckets_ms ?? DEFAULT_BUCKETS_MS)
+const metricsPlugin: FastifyPluginAsync<MetricsConfig> = async (app, opts) => {
+  const { registry, metrics } = createContractRegistry(opts.buckets_ms)
   app.decorate('metrics', { ...metrics, registry })
   // Prometheus text format 0.0.4; public even when an API key gate is on (spec §1.3)
   app.get('/metrics', async (_req, reply) => {

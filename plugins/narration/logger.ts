@@ -7,7 +7,7 @@ export type LogFormat = 'json' | 'pretty'
 export interface LoggerOptions {
   level?: string
   format?: LogFormat
-  /** Where JSON lines go (default stdout); tests pass a capture. Ignored in pretty mode. */
+  /** Where lines go (default stdout); tests pass a capture or a sink. */
   destination?: DestinationStream
 }
 
@@ -44,14 +44,28 @@ export function createLogger (opts: LoggerOptions = {}): Logger {
       res: (res: ReplyLike) => ({ statusCode: res.statusCode }),
     },
   }
-  if (opts.format === 'pretty') {
-    return pino(options, pinoPretty({
+  const logger = opts.format === 'pretty'
+    ? pino(options, pinoPretty({
+      destination: opts.destination ?? process.stdout,
       colorize: process.stdout.isTTY === true,
       ignore: 'pid,hostname,human',
       translateTime: 'SYS:HH:MM:ss.l',
       // narration records carry `human`; framework records carry `msg`
       messageFormat: (log: Record<string, unknown>) => String(log.human ?? log.msg ?? ''),
     }))
-  }
-  return opts.destination ? pino(options, opts.destination) : pino(options)
+    : opts.destination ? pino(options, opts.destination) : pino(options)
+  return withRedactedBindings(logger)
+}
+
+/**
+ * pino's `formatters.bindings` sees only the root bindings, not those of `child()`.
+ * Children are created with `Object.create(parent)`, so one override on the root is
+ * inherited by every descendant, including Fastify's per-request loggers.
+ */
+function withRedactedBindings (logger: Logger): Logger {
+  const child = logger.child
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, redactValue(bindings) as typeof bindings, options)
+  } as Logger['child']
+  return logger
 }

@@ -36,26 +36,30 @@ export function redactString (text: string): string {
  * than errors (a Fastify request, a socket) are returned untouched: their own log
  * serializers decide what of them is written, and those serializers scrub too.
  */
-export function redactValue (value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+export function redactValue (value: unknown, depth = 0, ancestors = new Set<object>()): unknown {
   if (typeof value === 'string') return redactString(value)
   if (value === null || typeof value !== 'object') return value
-  if (seen.has(value) || depth > 8) return '[Circular or too deep]'
-  if (value instanceof Error) {
-    seen.add(value)
-    const copy: Record<string, unknown> = { type: value.name, message: redactString(value.message) }
-    if (value.stack) copy.stack = redactString(value.stack)
-    for (const [k, v] of Object.entries(value)) copy[k] = isSecretKey(k) ? REDACTED : redactValue(v, depth + 1, seen)
-    if (value.cause !== undefined) copy.cause = redactValue(value.cause, depth + 1, seen)
+  if (ancestors.has(value) || depth > 8) return '[Circular or too deep]'
+  if (!(value instanceof Error) && !Array.isArray(value)) {
+    const proto = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) return value
+  }
+  ancestors.add(value)
+  try {
+    const inner = (v: unknown): unknown => redactValue(v, depth + 1, ancestors)
+    if (Array.isArray(value)) return value.map(inner)
+    const copy: Record<string, unknown> = {}
+    if (value instanceof Error) {
+      copy.type = value.name
+      copy.message = redactString(value.message)
+      if (value.stack) copy.stack = redactString(value.stack)
+      // `new Error(m, { cause })` makes a non-enumerable cause that entries() would miss
+      if (value.cause !== undefined) copy.cause = inner(value.cause)
+    }
+    for (const [k, v] of Object.entries(value)) copy[k] = isSecretKey(k) && v !== null && v !== undefined ? REDACTED : inner(v)
     return copy
+  } finally {
+    // only the current path counts: an object referenced twice is not a cycle
+    ancestors.delete(value)
   }
-  if (Array.isArray(value)) {
-    seen.add(value)
-    return value.map((v) => redactValue(v, depth + 1, seen))
-  }
-  const proto = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) return value
-  seen.add(value)
-  const copy: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value)) copy[k] = isSecretKey(k) && v !== null && v !== undefined ? REDACTED : redactValue(v, depth + 1, seen)
-  return copy
 }

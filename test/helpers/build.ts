@@ -12,12 +12,13 @@ export function manifestOf (partial: Record<string, unknown> = {}): Manifest {
 
 export interface Built { app: FastifyInstance, capture: Capture, manifest: Manifest }
 
-/** The whole app from a partial manifest, logging into a capture; closed when the test ends. */
-export async function build (t: Test, partial: Record<string, unknown> = {}, opts: BuildOptions = {}): Promise<Built> {
+/** The whole app from a partial manifest, logging into a capture; `setup` may add routes before ready. */
+export async function build (t: Test, partial: Record<string, unknown> = {}, opts: BuildOptions & { setup?: (app: FastifyInstance) => void } = {}): Promise<Built> {
   const manifest = manifestOf(partial)
   const capture = createCapture()
   const app = await buildApp(manifest, { logger: createLogger({ level: 'debug', destination: capture }), ...opts })
   t.teardown(() => app.close())
+  opts.setup?.(app)
   await app.ready()
   return { app, capture, manifest }
 }
