@@ -97,3 +97,9 @@ t.test('declared engines are known only when every adapter declares them', async
   t.same(declaredEngines(adapters), ['fixture'])
   t.equal(declaredEngines([{ ...adapters[0]!, descriptor: { ...adapters[0]!.descriptor, engines: undefined } } as never]), undefined)
 })
+
+t.test('the SDK is published as llama-orch/sdk (package self-reference to the build)', async (t) => {
+  const specifier = 'llama-orch/sdk'
+  const sdk = await import(specifier) as { EXTENSION_API: number }
+  t.equal(sdk.EXTENSION_API, EXTENSION_API)
+})
