@@ -43,6 +43,8 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'correlation_id' }),
     bodyLimit: manifest.server.body_limit_bytes,
+    // report every failing field of a request at once, as the manifest checker does
+    ajv: { customOptions: { allErrors: true } },
     pluginTimeout: 10_000,
   })
   try {
