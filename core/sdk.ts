@@ -127,6 +127,52 @@ export interface AdapterRegistry {
   engines (): string[]
 }
 
+/** Per-engine entry of `GET /v1/capabilities` (spec adapters §3.2, api-and-core §3.2). */
+export interface EngineCapability {
+  engine: string
+  ctx_max: number
+  supported_workloads: Array<'completion' | 'embedding' | 'rerank'>
+  rate_limits: Record<string, unknown>
+  features: Record<string, unknown>
+  concurrency?: number
+  engine_version?: string
+}
+
+export interface ReplicaStatus {
+  poolId: string
+  replicaId: string
+  engine: string
+  engineVersion: string | null
+  breaker: 'closed' | 'open' | 'half-open'
+  /** Tasks this host is streaming on the replica right now. */
+  inFlight: number
+}
+
+/**
+ * The adapter host (spec adapters §3.1, ORCH-3600..3604): the only way the rest of the
+ * server talks to engines. The pool manager binds one adapter per (pool, replica) once the
+ * replica is Ready; dispatch submits through it. Decorated as `app.adapterHost` by `orc.adapters`.
+ */
+export interface AdapterHost {
+  /** Checks the engine-version pin, caches capabilities, narrates `bind`. */
+  bind (poolId: string, replicaId: string, adapter: WorkerAdapter): Promise<void>
+  /** New submits go to the new adapter; in-flight streams finish on the old one. */
+  rebind (poolId: string, replicaId: string, adapter: WorkerAdapter): Promise<void>
+  unbind (poolId: string, replicaId: string, o?: { drainDeadlineMs?: number }): Promise<void>
+  replicas (poolId?: string): ReplicaStatus[]
+  /**
+   * Streams one task on a Ready replica of the pool (the named one, else the most free
+   * slots, ties by replica id). Never throws for engine failures: they arrive as `error`.
+   */
+  submit (poolId: string, req: TaskRequest, o: { signal: AbortSignal, deadlineAt: number, replicaId?: string }): AsyncIterable<TokenEvent>
+  /** Marks the task canceled synchronously, aborts its stream, then asks the adapter to cancel. */
+  cancel (poolId: string, taskId: string): Promise<void>
+  health (poolId: string): Promise<WorkerHealth>
+  props (poolId: string): Promise<WorkerProps>
+  /** From the cache only: never calls an engine on the request path. */
+  capabilities (): EngineCapability[]
+}
+
 // ---------------------------------------------------------------------------------------------
 // Engine provisioners (spec pools-provisioning-catalog.md §2)
 // ---------------------------------------------------------------------------------------------
