@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
 import { fastifySSE as sse } from '@fastify/sse'
+import swagger from '@fastify/swagger'
 import type { Manifest } from './manifest.js'
 import { resolveExtensions, engineCoverageIssues, type ResolveOptions, type ResolvedExtension, type ResolvedExtensions } from './extensions.js'
 import { ManifestError } from './errors.js'
@@ -15,6 +16,7 @@ import placement from '../plugins/placement/index.js'
 import queue from '../plugins/queue/index.js'
 import health from '../plugins/health/index.js'
 import http from '../plugins/http/index.js'
+import { API_VERSION } from '../plugins/http/api-version.js'
 
 export interface BuildOptions extends ResolveOptions {
   /** The process logger; built from `manifest.server` when absent. */
@@ -62,6 +64,7 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await app.register(placement)
     await app.register(queue)
     await app.register(sse)
+    await app.register(swagger, { openapi: { info: { title: 'llama-orch API', version: API_VERSION } } })
     await app.register(health)
     await app.register(http, { prefix: '/v1' })
   } catch (err) {

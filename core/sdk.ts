@@ -220,6 +220,7 @@ export interface ProvisionerRegistry {
 declare module 'fastify' {
   interface FastifyInstance {
     adapters: AdapterRegistry
+    adapterHost: AdapterHost
     provisioners: ProvisionerRegistry
   }
 }

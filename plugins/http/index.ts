@@ -19,7 +19,8 @@ export default fp(httpPlugin, {
   name: NAMES.http,
   fastify: '5.x',
   encapsulate: true,
-  dependencies: [NAMES.queue, NAMES.catalog, NAMES.sse],
+  dependencies: [NAMES.queue, NAMES.catalog, NAMES.sse, '@fastify/swagger'],
 })
 
+export { API_VERSION } from './api-version.js'
 export { ApiError, ERROR_KINDS, sendApiError, retryAfterSeconds, type ErrorKind, type ErrorEnvelope } from './errors.js'
