@@ -3,10 +3,12 @@ import type { DestinationStream, Logger } from 'pino'
 import { fastifySSE as sse } from '@fastify/sse'
 import swagger from '@fastify/swagger'
 import type { Manifest } from './manifest.js'
+import type { Clock } from './clock.js'
 import { resolveExtensions, engineCoverageIssues, type ResolveOptions, type ResolvedExtension, type ResolvedExtensions } from './extensions.js'
 import { ManifestError } from './errors.js'
 import correlation, { correlationIdFor } from '../plugins/correlation/index.js'
 import narration, { createLogger } from '../plugins/narration/index.js'
+import auth from '../plugins/auth/index.js'
 import metrics from '../plugins/metrics/index.js'
 import catalog from '../plugins/catalog/index.js'
 import provisioners from '../plugins/provisioners/index.js'
@@ -25,6 +27,8 @@ export interface BuildOptions extends ResolveOptions {
   logDestination?: DestinationStream
   /** Extensions already resolved (e.g. by `config check`); resolved here when absent. */
   extensions?: ResolvedExtensions
+  /** Time for placement, queues and sessions (tests pass a fake clock). */
+  clock?: Clock
 }
 
 /**
@@ -52,6 +56,7 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
   try {
     await app.register(correlation)
     await app.register(narration)
+    await app.register(auth, manifest.auth)
     await app.register(metrics, manifest.metrics)
     await app.register(catalog, manifest.catalog)
     await app.register(provisioners)
@@ -61,8 +66,9 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await registerExtensions(app, extensions.adapters)
     const uncovered = engineCoverageIssues(manifest.pools, app.adapters.engines())
     if (uncovered.length > 0) throw new ManifestError(opts.source ?? 'manifest', uncovered)
-    await app.register(placement)
-    await app.register(queue)
+    const clock = opts.clock ? { clock: opts.clock } : {}
+    await app.register(placement, { ...manifest.placement, ...clock })
+    await app.register(queue, { queue: manifest.queue, sessions: manifest.sessions, sse: manifest.sse, tasks: manifest.tasks, ...clock })
     await app.register(sse)
     await app.register(swagger, { openapi: { info: { title: 'llama-orch API', version: API_VERSION } } })
     await app.register(health)

@@ -3,6 +3,9 @@ import { Strict } from './schema-helpers.js'
 import { PoolConfig } from '../plugins/pool/schema.js'
 import { CatalogConfig } from '../plugins/catalog/schema.js'
 import { MetricsConfig } from '../plugins/metrics/schema.js'
+import { PlacementConfig } from '../plugins/placement/schema.js'
+import { QueueDefaults, SessionsConfig, SseConfig, TasksConfig } from '../plugins/queue/schema.js'
+import { AuthConfig } from '../plugins/auth/schema.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -42,6 +45,12 @@ export const Manifest = Strict({
   adapters: Type.Array(ExtensionEntry, { default: [], description: 'engine adapter plugins to enable' }),
   catalog: CatalogConfig,
   metrics: MetricsConfig,
+  auth: AuthConfig,
+  placement: PlacementConfig,
+  queue: QueueDefaults,
+  sessions: SessionsConfig,
+  sse: SseConfig,
+  tasks: TasksConfig,
   pools: Type.Array(PoolConfig, { description: 'the pools this orchestrator serves; [] serves none' }),
 }, {
   $id: 'https://llama-orch.dev/schemas/manifest.schema.json',

@@ -3,6 +3,7 @@
 export const NAMES = {
   correlation: 'orc.correlation',
   narration: 'orc.narration',
+  auth: 'orc.auth',
   metrics: 'orc.metrics',
   catalog: 'orc.catalog',
   provisioners: 'orc.provisioners',
@@ -19,6 +20,7 @@ export const NAMES = {
 export const BOOT_ORDER = [
   NAMES.correlation,
   NAMES.narration,
+  NAMES.auth,
   NAMES.metrics,
   NAMES.catalog,
   NAMES.provisioners,

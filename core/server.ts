@@ -49,7 +49,7 @@ export async function serve (opts: ServeOptions): Promise<RunningServer> {
   const pools = manifest.pools.length
   narrate({ actor: 'orchestratord', action: 'start', target: url, pools, adapters: app.adapters.engines() },
     `orchestrator listens on ${url} with ${pools} pool${pools === 1 ? '' : 's'}`)
-  if (!isLoopback(host)) {
+  if (!isLoopback(host) && manifest.auth.api_keys.length === 0) {
     narrate({ actor: 'orchestratord', action: 'start', target: host },
       `listens on non-loopback ${host} with no API key gate; anyone who reaches it can use it`, 'warn')
   }

@@ -1,20 +1,26 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
 import { NAMES } from '../../core/names.js'
-
-/**
- * The placement stage. Its decision function (feasibility filter, vram-least-loaded
- * scoring, affinity, decision cache; spec api-and-core.md §4.3) is built with the data
- * plane; today the stage holds its policy name so the boot graph is complete.
- */
-export interface Placement { readonly policy: 'vram-least-loaded' | 'predicted-end' }
+import { systemClock, type Clock } from '../../core/clock.js'
+import { Value } from 'typebox/value'
+import { PlacementConfig } from './schema.js'
+import { createPlacement, type Placement } from './service.js'
 
 declare module 'fastify' {
   interface FastifyInstance { placement: Placement }
 }
 
-const placementPlugin: FastifyPluginAsync = async (app) => {
-  app.decorate('placement', { policy: 'vram-least-loaded' })
+export interface PlacementOptions extends Partial<PlacementConfig> { clock?: Clock }
+
+/**
+ * The placement stage (spec api-and-core.md §4.3): snapshots of the configured pools from the
+ * pool registry, the feasibility filter and scoring of `placement.ts`, snapshot_version and the
+ * decision cache. Admission asks `app.placement.place(job)`; nothing here does I/O.
+ */
+const placementPlugin: FastifyPluginAsync<PlacementOptions> = async (app, opts) => {
+  const { clock = systemClock, ...rest } = opts
+  const config = Value.Default(PlacementConfig, Value.Clone(rest)) as PlacementConfig
+  app.decorate('placement', createPlacement(config, { registry: app.pool.registry, configs: app.pool.configs, clock }))
 }
 
 export default fp(placementPlugin, {
@@ -23,3 +29,7 @@ export default fp(placementPlugin, {
   dependencies: [NAMES.pool, NAMES.adapters],
   decorators: { fastify: ['pool', 'adapters'] },
 })
+
+export { decide, incompatibility, noCapacityCode, capAtLeast } from './placement.js'
+export type { PoolSnapshot, JobSpec, PlacementDecision, IncompatibleReason, PlacementPolicy, NoCapacityCode } from './placement.js'
+export type { Placement, PlaceOptions } from './service.js'

@@ -1,24 +1,69 @@
 import fp from 'fastify-plugin'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { TSchema } from 'typebox'
+import { Value } from 'typebox/value'
 import { NAMES } from '../../core/names.js'
-
-/**
- * The admission stage. The bounded priority queue per pool (spec api-and-core.md §4.1)
- * is built with the data plane; today the stage records which pools will get a queue.
- */
-export interface Queue { readonly poolIds: readonly string[] }
+import { systemClock, type Clock } from '../../core/clock.js'
+import { QueueDefaults, SessionsConfig, SseConfig, TasksConfig } from './schema.js'
+import { createDataPlane, type DataPlane } from './dataplane.js'
+import type { Lifecycle } from './core.js'
 
 declare module 'fastify' {
-  interface FastifyInstance { queue: Queue }
+  interface FastifyInstance { queue: DataPlane }
 }
 
-const queuePlugin: FastifyPluginAsync = async (app) => {
-  app.decorate('queue', { poolIds: app.pool.configs.map((c) => c.id) })
+export interface QueueOptions {
+  queue?: Partial<QueueDefaults>
+  sessions?: Partial<SessionsConfig>
+  sse?: Partial<SseConfig>
+  tasks?: Partial<TasksConfig>
+  clock?: Clock
+}
+
+/** Retired → MODEL_DEPRECATED (§2.1 step 3) once the catalog offers `lifecycle(modelId)` (issue 6). */
+export function catalogLifecycle (app: FastifyInstance): Lifecycle {
+  return (modelId) => {
+    const lifecycle = (app.catalog as { lifecycle?: Lifecycle }).lifecycle
+    return typeof lifecycle === 'function' ? lifecycle(modelId) : undefined
+  }
+}
+
+/**
+ * The admission stage: the data plane of spec api-and-core.md §2 and §4.1–4.7 as `app.queue`
+ * (admission queue per pool, tasks and their SSE event logs, sessions, dispatch through
+ * `app.adapterHost`, cancel, the sweep). Its routes live in `routes.ts`, mounted under /v1.
+ */
+const queuePlugin: FastifyPluginAsync<QueueOptions> = async (app, opts) => {
+  const defaults = <T>(schema: TSchema, v: unknown): T => Value.Default(schema, Value.Clone(v ?? {})) as T
+  const dp = createDataPlane({
+    registry: app.pool.registry,
+    configs: app.pool.configs,
+    placement: app.placement,
+    host: app.adapterHost,
+    metrics: app.metrics,
+    narrator: app.narration,
+    clock: opts.clock ?? systemClock,
+    engines: () => app.adapters.engines(),
+    lifecycle: catalogLifecycle(app),
+    config: {
+      queue: defaults(QueueDefaults, opts.queue),
+      sessions: defaults(SessionsConfig, opts.sessions),
+      sse: defaults(SseConfig, opts.sse),
+      tasks: defaults(TasksConfig, opts.tasks),
+    },
+  })
+  app.decorate('queue', dp)
+  // open SSE responses would hold the server open: end them before the server closes
+  app.addHook('preClose', async () => { dp.close() })
+  app.addHook('onClose', async () => { dp.close() })
 }
 
 export default fp(queuePlugin, {
   name: NAMES.queue,
   fastify: '5.x',
   dependencies: [NAMES.placement],
-  decorators: { fastify: ['placement', 'pool'] },
+  decorators: { fastify: ['placement', 'pool', 'adapterHost', 'metrics', 'narration', 'catalog'] },
 })
+
+export { AdmissionQueue, type Priority, type Policy } from './queue.js'
+export type { DataPlane } from './dataplane.js'

@@ -1,0 +1,100 @@
+import type { Clock } from '../../core/clock.js'
+import type { PoolConfig } from '../pool/schema.js'
+import type { PoolRegistry } from '../pool/registry.js'
+import { cacheKey, createDecisionCache } from './cache.js'
+import { decide, type JobSpec, type PlacementDecision, type PlacementPolicy, type PoolSnapshot } from './placement.js'
+import type { PlacementConfig } from './schema.js'
+
+export interface PlaceOptions {
+  /** The session's affine pool/replica when its affinity is still valid (§4.3.4). */
+  affinity?: { poolId: string, replicaId?: string } | undefined
+  /** Tasks waiting in a pool's queue (the queue stage registers after placement). */
+  queueLen?: ((poolId: string) => number) | undefined
+}
+
+export interface Placement {
+  readonly policy: PlacementPolicy
+  readonly config: Readonly<PlacementConfig>
+  /** Process-wide, starts at 1, +1 on every topology/eligibility change (§4.3.5, decision D6). */
+  snapshotVersion (): number
+  /** Bumps snapshot_version by hand (catalog state changes, reloads); returns the new value. */
+  bump (): number
+  /** One snapshot per configured pool, as placement sees it now. */
+  snapshots (queueLen?: (poolId: string) => number): PoolSnapshot[]
+  /** The decision for a job: cached per §4.3.5, with readiness re-checked on every hit. */
+  place (job: JobSpec, o?: PlaceOptions): PlacementDecision
+}
+
+export interface PlacementDeps { registry: PoolRegistry, configs: readonly PoolConfig[], clock: Clock }
+
+const UNBOUNDED_CTX = Number.MAX_SAFE_INTEGER
+
+export function createPlacement (config: PlacementConfig, deps: PlacementDeps): Placement {
+  const { registry, configs, clock } = deps
+  const cache = createDecisionCache(config.cache_ttl_ms)
+  let version = 1
+  let fingerprint = ''
+
+  const snapshots = (queueLen?: (poolId: string) => number): PoolSnapshot[] => {
+    const now = clock.nowMs()
+    const out: PoolSnapshot[] = []
+    for (const c of configs) {
+      const e = registry.get(c.id)
+      if (!e) continue
+      const stale = e.last_heartbeat_ms !== null && now - e.last_heartbeat_ms > config.snapshot_stale_ms
+      out.push({
+        id: c.id,
+        engine: e.engine ?? c.engine,
+        ...(e.engine_version ? { engineVersion: e.engine_version } : {}),
+        modelId: e.model_id ?? c.model,
+        live: e.health.live && !stale,
+        ready: e.health.ready && e.state !== 'Draining' && !stale,
+        draining: e.draining || e.state === 'Draining',
+        slotsTotal: e.slots_total,
+        slotsFree: registry.slotsFree(c.id),
+        vramTotalBytes: e.vram_total_bytes ?? 0,
+        vramFreeBytes: e.vram_free_bytes ?? 0,
+        ...(e.compute_capability ? { computeCapability: e.compute_capability } : {}),
+        deviceMask: [...e.device_mask],
+        ctxMax: c.ctx ?? UNBOUNDED_CTX,
+        ...(c.quant ? { quantizations: [c.quant] } : {}),
+        ...(c.sampler_profile_version ? { samplerProfileVersion: c.sampler_profile_version } : {}),
+        ...(e.perf_tokens_per_s !== null ? { perfTokensPerS: e.perf_tokens_per_s } : {}),
+        ...(e.first_token_ms !== null ? { firstTokenMs: e.first_token_ms } : {}),
+        queueLen: queueLen?.(c.id) ?? 0,
+      })
+    }
+    // eligibility fingerprint: a change here is a topology/eligibility change (D6), never slots or VRAM
+    const fp = out.map((p) => [p.id, p.engine, p.engineVersion, p.modelId, p.live, p.ready, p.draining, p.ctxMax, p.deviceMask?.join('.'), p.quantizations?.join('.'), p.samplerProfileVersion].join('|')).join(';')
+    if (fp !== fingerprint) {
+      if (fingerprint !== '') version++
+      fingerprint = fp
+    }
+    return out
+  }
+
+  return {
+    policy: config.policy,
+    config,
+    snapshotVersion: () => version,
+    bump: () => ++version,
+    snapshots,
+    place (job, o = {}) {
+      const pools = snapshots(o.queueLen)
+      const now = clock.nowMs()
+      const key = cacheKey(job, o.affinity?.poolId, version, config.policy)
+      if (config.cache_ttl_ms > 0) {
+        const hit = cache.get(key, version, now)
+        if (hit?.kind === 'assigned') {
+          const p = pools.find((s) => s.id === hit.poolId)
+          if (p && p.ready && p.live && !p.draining) return hit
+          cache.delete(key)
+        }
+      }
+      const decision = decide(pools, job, { policy: config.policy, ...(o.affinity ? { affinity: o.affinity } : {}) })
+      // only assignments are cached: a refusal must see a pool the moment it becomes Ready
+      if (config.cache_ttl_ms > 0 && decision.kind === 'assigned') cache.set(key, decision, version, now)
+      return decision
+    },
+  }
+}
