@@ -138,11 +138,13 @@ function token (core: Core, run: Run, t: string): void {
   run.sm?.token(now)
   run.sinceMetrics++
   if (i === 0) {
+    // the first metrics frame waits for the interval or the end: a cancel right after the
+    // first tokens leaves a transcript with tokens and no metrics (§5 E27, E28)
     task.firstTokenAt = now
+    run.lastMetricsAt = now
     run.sm?.firstToken(now - task.admittedAt)
     const session = core.sessions.get(task.req.session_id)
     if (session) session.kvWarmth = true
-    metrics(core, run, now)
   } else if (run.sinceMetrics >= core.config.sse.metrics_interval_tokens || now - run.lastMetricsAt >= core.config.sse.metrics_interval_ms) {
     metrics(core, run, now)
   }

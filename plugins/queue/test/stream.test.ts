@@ -24,11 +24,11 @@ t.test('A1–A4, A7: 202 with the contract body, then started < token < metrics 
   t.ok(s.headers['x-correlation-id'], 'the SSE reply carries the correlation id')
   t.notOk(s.headers['content-encoding'], 'never compressed (ORCH-3450)')
   const events = s.frames.map((f) => f.event)
-  t.same(events, ['started', 'token', 'metrics', 'token', 'metrics', 'end'])
-  t.same(s.frames.map((f) => f.id), [0, 1, 2, 3, 4, 5], 'id: is the 0-based frame index')
+  t.same(events, ['started', 'token', 'token', 'metrics', 'end'], 'A4: a metrics frame after the first token, the final one before end')
+  t.same(s.frames.map((f) => f.id), [0, 1, 2, 3, 4], 'id: is the 0-based frame index')
   t.same(s.frames[0]!.json, { queue_position: 0, predicted_start_ms: 0 }, 'A3: started equals the 202 body')
   t.same(s.frames.filter((f) => f.event === 'token').map((f) => f.json), [{ t: 'Hello', i: 0 }, { t: ' world', i: 1 }], 'A7: i is 0..n-1')
-  const m = s.frames[2]!.json
+  const m = s.frames[3]!.json
   t.equal(m.queue_depth, 0)
   t.equal(m.on_time_probability, 1)
   t.equal(m.kv_warmth, true, 'F33: warm after the first token')
@@ -40,9 +40,9 @@ t.test('A1–A4, A7: 202 with the contract body, then started < token < metrics 
   const replay = await h.stream(body.task_id as string)
   t.equal(replay.raw, s.raw, 'a second GET after the end replays the whole transcript')
   const resumed = await h.stream(body.task_id as string, { 'last-event-id': '2' })
-  t.same(resumed.frames.map((f) => f.id), [3, 4, 5], 'Last-Event-ID resumes after the given frame')
+  t.same(resumed.frames.map((f) => f.id), [3, 4], 'Last-Event-ID resumes after the given frame')
   const junk = await h.stream(body.task_id as string, { 'last-event-id': 'x' })
-  t.equal(junk.frames.length, 6, 'an unparsable Last-Event-ID replays everything')
+  t.equal(junk.frames.length, 5, 'an unparsable Last-Event-ID replays everything')
 })
 
 t.test('A5: a given X-Correlation-Id is echoed on 202, SSE, 204 and 4xx', async (t) => {
