@@ -1,5 +1,9 @@
 import t from 'tap'
 import { request } from 'undici'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { spawnCli, waitForOutput } from '../../../test/helpers/cli.js'
 import { build } from '../../../test/helpers/build.js'
 import { createKeyCheck } from '../index.js'
 import { pathOf } from '../gate.js'
@@ -66,4 +70,18 @@ t.test('constant-time check: every key is compared, lengths do not matter', asyn
   t.notOk(createKeyCheck([])('alpha'))
   t.equal(pathOf('/metrics?x=1'), '/metrics')
   t.equal(pathOf('/metrics'), '/metrics')
+})
+
+t.test('decision 11: a non-loopback bind warns only without the gate; the key never reaches the log', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'orc-auth-'))
+  for (const [keys, warns] of [[[], true], [['s3cr3t-key-value'], false]] as const) {
+    const file = join(dir, `m${keys.length}.yaml`)
+    await writeFile(file, `auth: { api_keys: ${JSON.stringify(keys)} }\npools: []\n`)
+    const child = spawnCli(t, ['serve', '--config', file, '--port', '0', '--host', '0.0.0.0'])
+    await waitForOutput(child, /orchestrator listens on/)
+    t.equal(/non-loopback/.test(child.output()), warns, warns ? 'warns without keys' : 'silent with the gate on')
+    t.notMatch(child.output(), /s3cr3t/)
+    child.proc.kill('SIGTERM')
+    await child.exited
+  }
 })
