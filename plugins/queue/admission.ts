@@ -135,7 +135,7 @@ function pipeline (core: Core, req: TaskRequest, correlationId: string): Admitte
     admittedAt: now, deadlineAt: now + req.deadline_ms,
     replicaId: decision.replicaId ?? (affinity?.poolId === poolId ? affinity.replicaId : undefined) ?? (hosts.length === 1 ? hosts[0]!.replicaId : ''),
     engineVersion: poolEngineVersion(core, poolId),
-    tokensOut: 0, tokensIn: promptTokens, decodeMs: 0, kvMigrated: false, leaseHeld: false, cancelOnDisconnectCount: 0,
+    tokensOut: 0, tokensIn: promptTokens, decodeMs: 0, kvMigrated: false, leaseHeld: false,
   }
   task.log.append((seq) => frame(seq, 'started', { queue_position: body.queue_position, predicted_start_ms: body.predicted_start_ms }))
   core.tasks.set(task.id, task)

@@ -103,7 +103,6 @@ export interface Task {
   leaseHeld: boolean
   /** Failover: the session's affine pool was not used; the first metrics frame says so (§4.3.4). */
   kvMigrated: boolean
-  cancelOnDisconnectCount: number
   /** The error code a watchdog aborted the task with, if it did. */
   abortedWith?: ErrorKind
 }

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { request } from 'undici'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -10,7 +10,7 @@ import { pathOf } from '../gate.js'
 
 const KEY = 'valid'
 
-async function serve (t: Parameters<Parameters<typeof t.test>[1]>[0], keys: string[]) {
+async function serve (t: Test, keys: string[]) {
   const built = await build(t, { auth: { api_keys: keys } })
   const base = await built.app.listen({ port: 0, host: '127.0.0.1' })
   const get = async (path: string, headers: Record<string, string> = {}) => {
