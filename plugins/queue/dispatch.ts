@@ -87,6 +87,7 @@ export function releaseLease (core: Core, task: Task): void {
 /** Returns true once the stream is over for us. */
 function handle (core: Core, run: Run, ev: TokenEvent): boolean {
   const { task } = run
+  if (task.log.ended) return true // canceled or aborted by the watchdog: drop whatever still comes
   if (ev.kind === 'started') {
     task.replicaId = ev.data.replica_id
     task.engineVersion = ev.data.engine_version
@@ -94,7 +95,6 @@ function handle (core: Core, run: Run, ev: TokenEvent): boolean {
     started(core, run)
     return false
   }
-  if (task.log.ended) return true // canceled or aborted by the watchdog: drop whatever still comes
   switch (ev.kind) {
     case 'token': token(core, run, ev.data.t); return false
     case 'metrics': Object.assign(run.adapterMetrics, ev.data); return false
