@@ -3,9 +3,7 @@
  * slot, a FIFO of requests waiting for a free slot, greedy/seeded completion with an
  * AbortSignal, and the counters llama-server exposes on `/metrics`. No HTTP here.
  */
-import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { engineVersion } from './version.js'
 import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel, type Token } from 'node-llama-cpp'
 
 export interface EngineOptions {
@@ -75,7 +73,9 @@ export class WorkerEngine {
   private readonly waiters: Array<{ resolve: (s: Slot) => void, reject: (e: unknown) => void, signal: AbortSignal, onAbort: () => void }> = []
   private nextTask = 0
 
-  constructor (readonly opts: EngineOptions) {}
+  readonly opts: EngineOptions
+
+  constructor (opts: EngineOptions) { this.opts = opts }
 
   get ready (): boolean { return this.context !== undefined }
 
@@ -96,8 +96,7 @@ export class WorkerEngine {
   get nCtx (): number { return this.context?.contextSize ?? this.opts.ctx }
 
   get buildInfo (): string {
-    const release = this.llama?.llamaCppRelease.release ?? 'unknown'
-    return `node-llama-cpp-${NODE_LLAMA_CPP_VERSION}+llama.cpp-${release}`
+    return engineVersion()
   }
 
   tokenize (text: string, addSpecial: boolean): Token[] {
@@ -201,9 +200,3 @@ function commonPrefix (a: readonly Token[], b: readonly Token[]): number {
   while (n < a.length && n < b.length - 1 && a[n] === b[n]) n++
   return n
 }
-
-/** The installed node-llama-cpp version (its package.json is not exported, so read from disk). */
-export const NODE_LLAMA_CPP_VERSION: string = (() => {
-  const root = dirname(dirname(fileURLToPath(import.meta.resolve('node-llama-cpp')))) // <root>/dist/index.js
-  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
-})()

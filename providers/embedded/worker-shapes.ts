@@ -3,6 +3,7 @@
  * real llama-server returns, including its quirks (EOS counted in `tokens_predicted`, the
  * unset seed reported as 4294967295, `llamacpp:`-prefixed Prometheus names).
  */
+import type { Token } from 'node-llama-cpp'
 import type { CompletionParams, CompletionResult, WorkerEngine } from './worker-engine.js'
 
 export interface FinalContext {
@@ -54,7 +55,7 @@ const DEFAULT_PARAMS = { n_predict: -1, seed: 4294967295, temperature: 0.8, top_
 
 export function propsBody (engine: WorkerEngine, alias: string): Record<string, unknown> {
   const model = engine.model!
-  const piece = (t: number | null): string => t === null ? '' : model.detokenize([t], true)
+  const piece = (t: Token | null): string => t === null ? '' : model.detokenize([t], true)
   return {
     default_generation_settings: { id: 0, id_task: -1, n_ctx: engine.nCtx, is_processing: false, params: { ...DEFAULT_PARAMS, n_ctx: engine.nCtx } },
     total_slots: engine.slots.length,
