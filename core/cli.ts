@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { PACKAGE_VERSION } from './package-root.js'
 import { loadManifest } from './manifest-load.js'
@@ -28,7 +29,7 @@ Usage:
       check a live /metrics scrape against the metrics contract
   llama-orch metrics contract
       print the metrics contract this build implements
-  llama-orch model tiny --out FILE [--ctx N]
+  llama-orch model tiny --out FILE [--ctx N] [--if-missing]
       write the deterministic tiny test model (GGUF, ~480 KB; \`Count: 3\` → 456789)
 
 Options:
@@ -121,8 +122,9 @@ async function metricsLint (args: string[], io: Io): Promise<number> {
 }
 
 async function modelTiny (args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, { out: { type: 'string' }, ctx: { type: 'string' } })
+  const { values } = parse(args, { out: { type: 'string' }, ctx: { type: 'string' }, 'if-missing': { type: 'boolean' } })
   if (values.out === undefined) throw new UsageError('model tiny needs --out FILE')
+  if (values['if-missing'] === true && existsSync(values.out)) { io.out(`${values.out} exists; kept as it is`); return 0 }
   const ctx = values.ctx === undefined ? undefined : Number(values.ctx)
   if (ctx !== undefined && (!Number.isInteger(ctx) || ctx < 16)) throw new UsageError(`--ctx must be an integer ≥ 16, got "${values.ctx}"`)
   const written = await writeTinyModel(values.out, ctx === undefined ? {} : { ctx })

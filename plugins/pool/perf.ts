@@ -8,7 +8,7 @@ import type { PreparedEngine } from '../../core/sdk.js'
 
 export interface PerfHints { perf_tokens_per_s: number, first_token_ms: number }
 
-const PROBE_TOKENS = 16
+const PROBE_TOKENS = 32
 
 async function completion (base: string, nPredict: number, timeoutMs: number): Promise<PerfHints> {
   const t0 = performance.now()
@@ -24,20 +24,27 @@ async function completion (base: string, nPredict: number, timeoutMs: number): P
   }
   let first: number | undefined
   let tokens = 0
+  let engineRate: number | undefined
   let buffered = ''
   for await (const chunk of res.body) {
     first ??= performance.now()
     buffered += String(chunk)
     const events = buffered.split('\n\n')
     buffered = events.pop()!
-    for (const e of events) if (e.startsWith('data: ') && e.includes('"stop":false')) tokens++
+    for (const e of events) {
+      if (!e.startsWith('data: ')) continue
+      if (e.includes('"stop":false')) tokens++
+      // the engine's own decode rate (llama-server `timings`) is free of HTTP and scheduling noise
+      else engineRate = (JSON.parse(e.slice(6)) as { timings?: { predicted_per_second?: number } }).timings?.predicted_per_second
+    }
   }
   const end = performance.now()
   const firstAt = first ?? end
   const decodeS = (end - firstAt) / 1000
+  const observed = decodeS > 0 && tokens > 1 ? (tokens - 1) / decodeS : 0
   return {
     first_token_ms: Math.round((firstAt - t0) * 100) / 100,
-    perf_tokens_per_s: decodeS > 0 && tokens > 1 ? Math.round(((tokens - 1) / decodeS) * 10) / 10 : 0,
+    perf_tokens_per_s: Math.round((engineRate ?? observed) * 10) / 10,
   }
 }
 

@@ -66,6 +66,7 @@ t.test('`llama-orch model tiny --out FILE [--ctx N]` writes the model and says w
   const r = await cli('model', 'tiny', '--out', out)
   t.same(r, { code: 0, out: [`wrote ${out} (480512 bytes, sha256:e9b4b0d8ea881540821b89a830becfbd79245567d0341319b31336c409ec36e0)`], err: [] })
   t.equal(sha(await readFile(out)), 'e9b4b0d8ea881540821b89a830becfbd79245567d0341319b31336c409ec36e0')
+  t.same(await cli('model', 'tiny', '--out', out, '--ctx', '256', '--if-missing'), { code: 0, out: [`${out} exists; kept as it is`], err: [] })
   const small = await cli('model', 'tiny', '--out', out, '--ctx', '256')
   t.equal(small.code, 0)
   t.equal((await cli('model', 'tiny')).code, 2)
