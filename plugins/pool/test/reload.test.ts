@@ -84,9 +84,9 @@ t.test('reload of a drained pool starts it on the new model and clears draining'
 t.test('reload of a pool that cannot start reports the failure and keeps retrying the new target', async (t) => {
   const root = await modelDir(t, { 'a.json': { prepare_error: 'broken' } })
   const { app } = await buildPools(t, [fastPool('p', 'a.json')], root)
-  await waitFor('the failure', () => app.pool.registry.get('p')?.last_error)
-  await waitFor('no start in flight', () => app.pool.manager('p')!.conflict() === null)
-  await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'missing.json' } })
+  // three failures open the breaker (fastPool): no retry runs, so the reload cannot race one
+  await waitFor('the open breaker', () => app.pool.registry.get('p')?.state === 'CircuitOpen')
+  t.equal((await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'missing.json' } })).statusCode, 202, 'a reload is the operator\'s way out of an open breaker')
   await waitFor('the outcome', () => app.pool.manager('p')!.operation?.state === 'failed')
   t.match(app.pool.manager('p')!.operation, { error: /^model gate: model file .*missing\.json does not exist/ })
   t.equal(app.pool.manager('p')!.targetRef, 'missing.json')
