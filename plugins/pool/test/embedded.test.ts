@@ -21,6 +21,8 @@ const stubAdapter = {
     app.adapters.add({ engine: 'llamacpp', create: () => { throw new Error('not used') } })
   }, { name: 'test-llamacpp', dependencies: ['orc.adapters'] }),
 }
+t.setTimeout(180_000) // real engine processes on a shared 2-core machine
+
 const builtins = { adapter: { ...BUILTINS.adapter, 'test-llamacpp': async () => stubAdapter }, provisioner: BUILTINS.provisioner }
 
 const root = await mkdtemp(join(tmpdir(), 'orc-embedded-'))

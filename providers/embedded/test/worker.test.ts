@@ -10,6 +10,7 @@ import { writeTinyModel } from '../tiny-file.js'
 
 // One real engine (node-llama-cpp, threads 1, one slot) for the whole file: engine-heavy tests
 // share it. Its shapes follow llama-server (spec embedded-engine.md §5).
+t.setTimeout(180_000) // real engine processes on a shared 2-core machine
 
 interface Worker { base: string, out: () => string, exited: Promise<number | null>, kill: (s?: NodeJS.Signals) => void, closeStdin: () => void }
 
@@ -175,16 +176,14 @@ t.test('the worker ends with its parent: stdin closing stops it cleanly', async 
 })
 
 t.test('start-up failures exit 1 with one clear line', async (t) => {
-  const noModel = startWorker([])
-  t.equal(await noModel.exited, 1)
-  t.match(noModel.out(), 'llama-orch embedded worker: --model FILE is required')
-  const badArg = startWorker(['--model', model, '--threads', '0'])
-  t.equal(await badArg.exited, 1)
-  t.match(badArg.out(), '--threads must be an integer ≥ 1, got "0"')
-  const badGpu = startWorker(['--model', model, '--gpu', 'cuda'])
-  t.equal(await badGpu.exited, 1)
   const junk = join(dir, 'junk.gguf')
   await writeFile(junk, 'not a model')
+  // argument errors exit before any engine loads: run them side by side
+  const [noModel, badArg, badGpu] = [startWorker([]), startWorker(['--model', model, '--threads', '0']), startWorker(['--model', model, '--gpu', 'cuda'])]
+  t.same(await Promise.all([noModel.exited, badArg.exited, badGpu.exited]), [1, 1, 1])
+  t.match(noModel.out(), 'llama-orch embedded worker: --model FILE is required')
+  t.match(badArg.out(), '--threads must be an integer ≥ 1, got "0"')
+  t.match(badGpu.out(), '--gpu must be auto or off, got "cuda"')
   const badFile = startWorker(['--model', junk, '--port', '0'])
   t.equal(await badFile.exited, 1)
   t.match(badFile.out(), /llama-orch embedded worker: .*/)
