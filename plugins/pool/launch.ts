@@ -3,6 +3,8 @@
  * (and verified), the engine is prepared, the health probe passes. A failure names its gate,
  * and whatever was started for it is stopped again. Perf hints are measured last.
  */
+import { stat } from 'node:fs/promises'
+import { freemem } from 'node:os'
 import type { PreparedEngine, Provisioner } from '../../core/sdk.js'
 import type { PoolConfig } from './schema.js'
 import type { ModelGate, ResolvedModel } from './model-gate.js'
@@ -37,6 +39,8 @@ export interface LaunchDeps {
   measurePerf: (prepared: PreparedEngine) => Promise<PerfHints | null>
   timers: Timers
   nowMs: () => number
+  /** Free host memory in bytes (os.freemem by default). */
+  freeMemory?: () => number
   /** Every replica started, so that close() can stop those still starting. */
   track: (r: Replica) => void
 }
@@ -79,6 +83,17 @@ async function prepareEngine (pool: PoolConfig, model: ResolvedModel, deps: Laun
   }
 }
 
+/** Fails fast, before any spawn, when the model cannot fit in free host memory (spec pools §1.5, scenario 10). */
+export async function checkHostMemory (model: ResolvedModel, free: () => number): Promise<void> {
+  const size = (await stat(model.local_path).catch(() => undefined))?.size ?? 0
+  // weights plus a margin for the KV cache and the engine's own buffers
+  const need = Math.ceil(size * 1.1) + 64 * 1024 * 1024
+  if (need > free()) {
+    const mib = (b: number): string => `${Math.round(b / 1024 / 1024)} MiB`
+    throw new GateError('engine', `model ${model.id} needs about ${mib(need)} of host memory, but only ${mib(free())} is free; free memory or use a smaller model`)
+  }
+}
+
 /** Polls the health URL until 200, the startup timeout, or the process exiting. */
 export async function waitHealthy (pool: PoolConfig, replica: Replica, deps: Pick<LaunchDeps, 'probe' | 'timers' | 'nowMs'>): Promise<void> {
   const { startup_timeout_ms: limit, timeout_ms: timeout } = pool.health_check
@@ -116,6 +131,7 @@ export async function launch (pool: PoolConfig, target: Target, replicaId: strin
     throw new GateError('model', message(err))
   }
   const prepared = await prepareEngine(pool, model, deps)
+  if (prepared.mode !== 'external' && prepared.compute_mode === 'cpu') await checkHostMemory(model, deps.freeMemory ?? freemem)
   const replica = deps.spawn(prepared, replicaId)
   deps.track(replica)
   try {

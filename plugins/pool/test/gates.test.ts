@@ -92,3 +92,11 @@ t.test('preload: false leaves the pool Unready until a reload starts it', async 
   await waitFor('Ready', () => app.pool.status('p')?.ready)
   await waitFor('the reload outcome', () => app.pool.manager('p')?.operation?.state === 'succeeded')
 })
+
+t.test('a model larger than free host memory fails fast, before any spawn (§1.5, scenario 10)', async (t) => {
+  const { checkHostMemory } = await import('../launch.js')
+  const root = await modelDir(t, { 'a.json': {} })
+  const model = { id: `file:${root}/a.json`, local_path: `${root}/a.json` }
+  await t.rejects(checkHostMemory(model, () => 10 * 1024 * 1024), { message: `model file:${root}/a.json needs about 64 MiB of host memory, but only 10 MiB is free; free memory or use a smaller model` })
+  await t.resolves(checkHostMemory(model, () => 1024 ** 3))
+})
