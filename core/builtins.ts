@@ -10,5 +10,7 @@ export type Builtins = Record<ExtensionKind, Record<string, ModuleLoader>>
  */
 export const BUILTINS: Builtins = {
   adapter: {},
-  provisioner: {},
+  provisioner: {
+    embedded: () => import('../providers/embedded/index.js'),
+  },
 }

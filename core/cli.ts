@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { PACKAGE_VERSION } from './package-root.js'
 import { loadManifest } from './manifest-load.js'
@@ -5,6 +6,7 @@ import { resolveExtensions, declaredEngines, engineCoverageIssues } from './exte
 import { ManifestError } from './errors.js'
 import { manifestJsonSchema } from './manifest-schema-doc.js'
 import { serve } from './server.js'
+import { writeTinyModel } from '../providers/embedded/tiny-file.js'
 import { contractDocument, formatLintReport, lintUrl, readContract } from '../plugins/metrics/index.js'
 
 export interface Io { out (line: string): void, err (line: string): void }
@@ -27,6 +29,8 @@ Usage:
       check a live /metrics scrape against the metrics contract
   llama-orch metrics contract
       print the metrics contract this build implements
+  llama-orch model tiny --out FILE [--ctx N] [--if-missing]
+      write the deterministic tiny test model (GGUF, ~480 KB; \`Count: 3\` → 456789)
 
 Options:
   -h, --help      show this help
@@ -59,6 +63,7 @@ async function dispatch (argv: string[], io: Io): Promise<number> {
   if (command === 'config' && sub === 'schema') { io.out(JSON.stringify(manifestJsonSchema(), null, 2)); return 0 }
   if (command === 'metrics' && sub === 'lint') return metricsLint(argv.slice(2), io)
   if (command === 'metrics' && sub === 'contract') { io.out(JSON.stringify(contractDocument(), null, 2)); return 0 }
+  if (command === 'model' && sub === 'tiny') return modelTiny(argv.slice(2), io)
   throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
 }
 
@@ -114,4 +119,15 @@ async function metricsLint (args: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify(report, null, 2))
   else for (const line of formatLintReport(report)) (report.ok ? io.out : io.err)(line)
   return report.ok ? 0 : 1
+}
+
+async function modelTiny (args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { out: { type: 'string' }, ctx: { type: 'string' }, 'if-missing': { type: 'boolean' } })
+  if (values.out === undefined) throw new UsageError('model tiny needs --out FILE')
+  if (values['if-missing'] === true && existsSync(values.out)) { io.out(`${values.out} exists; kept as it is`); return 0 }
+  const ctx = values.ctx === undefined ? undefined : Number(values.ctx)
+  if (ctx !== undefined && (!Number.isInteger(ctx) || ctx < 16)) throw new UsageError(`--ctx must be an integer ≥ 16, got "${values.ctx}"`)
+  const written = await writeTinyModel(values.out, ctx === undefined ? {} : { ctx })
+  io.out(`wrote ${written.path} (${written.bytes} bytes, sha256:${written.sha256})`)
+  return 0
 }

@@ -14,6 +14,8 @@ export const NAMES = {
   sse: '@fastify/sse',
   health: 'orc.health',
   http: 'orc.http',
+  /** Built-in provider extension `embedded` (not a boot stage). */
+  embedded: 'orc.provider.embedded',
 } as const
 
 /** The boot graph, in registration order (extensions load right after their registry). */

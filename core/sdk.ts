@@ -206,7 +206,8 @@ export interface Provisioner {
   /** The (engine, mode) pairs it handles; engine `*` matches any engine. */
   readonly handles: ReadonlyArray<{ engine: string, mode: ProvisioningMode }>
   plan (pool: PoolConfig): Plan
-  prepare (pool: PoolConfig, o?: { signal?: AbortSignal }): Promise<PreparedEngine>
+  /** `model` is what the model gate resolved (spec pools §3.1 ResolvedModel); engines that load a file need it. */
+  prepare (pool: PoolConfig, o?: { signal?: AbortSignal, model?: { id: string, local_path: string } }): Promise<PreparedEngine>
 }
 
 export interface ProvisionerRegistry {

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { BUILTINS } from '../builtins.js'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -28,7 +29,9 @@ t.test('--help, --version and unknown commands', async (t) => {
 
 t.test('config check accepts a valid file and names all problems of an invalid one on stderr', async (t) => {
   const good = await cli('config', 'check', 'examples/quickstart.yaml')
-  t.same(good, { code: 0, out: ['examples/quickstart.yaml: valid (0 pools, 0 adapters, 0 providers)'], err: [] })
+  // the quick start's `llamacpp` adapter is a built-in of the adapters issue: until it is merged, say so precisely
+  if ('llamacpp' in BUILTINS.adapter) t.same(good, { code: 0, out: ['examples/quickstart.yaml: valid (1 pool, 1 adapter, 1 provider)'], err: [] })
+  else t.match(good.err.join('\n'), /\/adapters\/0: package "llamacpp" is not installed/)
   const file = await tmpFile('bad.yaml', [
     'server:', '  port: high', '  colour: blue', 'pools:', '  - id: p0', '    model: m', '    devices: [0]', '',
   ].join('\n'))

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { openapiRoute } from './openapi.js'
 import { dataPlaneRoutes } from '../queue/routes.js'
+import { poolRoutes } from '../pool/routes.js'
 
 /**
  * The route plugins mounted under `/v1`, in registration order. Each lives in the folder of
@@ -10,4 +11,5 @@ import { dataPlaneRoutes } from '../queue/routes.js'
 export const API_ROUTES: FastifyPluginAsync[] = [
   openapiRoute,
   dataPlaneRoutes,
+  poolRoutes as FastifyPluginAsync,
 ]

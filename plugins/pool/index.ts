@@ -1,8 +1,16 @@
 import fp from 'fastify-plugin'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { NAMES } from '../../core/names.js'
+import type { AdapterHost } from '../../core/sdk.js'
 import { createPoolRegistry, type PoolRegistry, type PoolState } from './registry.js'
 import type { PoolConfig } from './schema.js'
+import { PoolManager, type Binder, type ManagerDeps } from './manager.js'
+import { createModelGate, type ModelProvisionerLike } from './model-gate.js'
+import { probeHealth, spawnReplica } from './replica.js'
+import { measurePerf } from './perf.js'
+import { realTimers } from './launch.js'
+import { discoverGpus, type GpuDevice } from './gpu.js'
+import { healthBody, replicaIdle, startGpuSampler, type PoolHealth } from './observe.js'
 
 export interface PoolStatus {
   id: string
@@ -21,23 +29,67 @@ export interface Pool {
   list (): PoolStatus[]
   /** True only when every configured pool is Ready (an empty configuration is ready). */
   allReady (): boolean
+  /** `GET /v1/pools/{id}/health`; undefined for an unknown pool. */
+  health (poolId: string): PoolHealth | undefined
+  manager (poolId: string): PoolManager | undefined
 }
 
 declare module 'fastify' {
   interface FastifyInstance { pool: Pool }
 }
 
-export interface PoolOptions { pools: PoolConfig[] }
+export interface PoolOptions {
+  pools: PoolConfig[]
+  /** Test seams: replace how replicas are spawned and probed, timers, jitter, GPU discovery. */
+  overrides?: Partial<Pick<ManagerDeps, 'spawn' | 'probe' | 'measurePerf' | 'timers' | 'nowMs' | 'random'>> & { discover?: () => Promise<GpuDevice[]>, gpuSampleMs?: number }
+}
+
+/** Binds each Ready replica to the adapter host when the app has one and an adapter serves the engine. */
+function adapterBinder (app: FastifyInstance, pool: PoolConfig): Binder {
+  const host = (): AdapterHost | undefined => (app as unknown as { adapterHost?: AdapterHost }).adapterHost
+  return {
+    async bind (replicaId, l, first) {
+      const factory = app.adapters.get(pool.engine)
+      const h = host()
+      if (!h || !factory) return
+      const adapter = factory.create({ poolId: pool.id, replicaId, baseUrl: new URL(l.prepared.health.url).origin, pool })
+      await (first ? h.bind(pool.id, replicaId, adapter) : h.rebind(pool.id, replicaId, adapter))
+    },
+    async unbind (replicaId) { await host()?.unbind(pool.id, replicaId) },
+  }
+}
 
 /**
- * The pool stage: one registry entry per configured pool, Unready until the three-gate
- * rule passes. Preload, supervision, drain and reload are built by the pool-manager issue;
- * until then a configured pool is honestly reported Unready.
+ * The pool manager stage: one registry entry and one manager per configured pool. Pools
+ * preload in the background once the app is ready (boot is never blocked; `/readyz` stays
+ * 503 until every pool passed its three gates), are supervised, and drain/reload on request.
  */
 const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
   const registry = createPoolRegistry()
   const configs = opts.pools ?? []
-  for (const c of configs) registry.upsert(c.id, { engine: c.engine, device_mask: [...c.devices], slots_total: c.slots_total ?? 0 })
+  const o = opts.overrides ?? {}
+  const models = (): ModelProvisionerLike | undefined => (app as unknown as { models?: ModelProvisionerLike }).models
+  const managers = new Map<string, PoolManager>()
+  for (const c of configs) {
+    registry.upsert(c.id, { engine: c.engine, device_mask: [...c.devices], slots_total: c.slots_total ?? 0 })
+    const inFlight = (): number => Math.max(registry.getActiveLeases(c.id),
+      ((app as unknown as { adapterHost?: AdapterHost }).adapterHost?.replicas(c.id) ?? []).reduce((n, r) => n + r.inFlight, 0))
+    managers.set(c.id, new PoolManager(c, {
+      registry,
+      narrate: (fields, human, level) => app.narration.narrate(fields, human, level),
+      modelGate: createModelGate(models, c.provisioning.model?.cache_dir ?? app.catalog.root),
+      provisionerFor: (engine, mode) => app.provisioners.providerFor(engine, mode),
+      spawn: o.spawn ?? spawnReplica,
+      probe: o.probe ?? probeHealth,
+      measurePerf: o.measurePerf ?? ((p) => measurePerf(p)),
+      timers: o.timers ?? realTimers,
+      nowMs: o.nowMs ?? Date.now,
+      ...(o.random ? { random: o.random } : {}),
+      binder: adapterBinder(app, c),
+      inFlight,
+      replicaIdle: (r) => replicaIdle(r, inFlight),
+    }))
+  }
   const status = (id: string): PoolStatus | undefined => {
     const e = registry.get(id)
     const c = configs.find((p) => p.id === id)
@@ -45,12 +97,33 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
     return { id, engine: c.engine, state: e.state, live: e.health.live, ready: e.health.ready, draining: e.draining, last_error: e.last_error }
   }
   const list = (): PoolStatus[] => configs.map((c) => status(c.id)!)
-  app.decorate('pool', { registry, configs, status, list, allReady: () => list().every((p) => p.ready) })
+  app.decorate('pool', {
+    registry,
+    configs,
+    status,
+    list,
+    allReady: () => list().every((p) => p.ready),
+    health: (id) => { const m = managers.get(id); return m ? healthBody(registry.get(id)!, m) : undefined },
+    manager: (id) => managers.get(id),
+  })
+  let stopSampler = (): void => {}
+  app.addHook('onReady', async () => {
+    for (const m of managers.values()) m.start()
+    if (configs.some((c) => c.provisioning.compute_policy !== 'cpu-only')) {
+      stopSampler = startGpuSampler(registry, app.metrics, o.discover ?? discoverGpus, o.gpuSampleMs ?? 15_000)
+    }
+  })
+  app.addHook('onClose', async () => {
+    stopSampler()
+    await Promise.all([...managers.values()].map((m) => m.close()))
+  })
 }
 
 export default fp(poolPlugin, {
   name: NAMES.pool,
   fastify: '5.x',
   dependencies: [NAMES.provisioners],
-  decorators: { fastify: ['provisioners'] },
+  decorators: { fastify: ['provisioners', 'narration', 'metrics', 'catalog'] },
 })
+
+export type { PoolHealth } from './observe.js'

@@ -25,7 +25,8 @@ export async function build (t: Test, partial: Record<string, unknown> = {}, opt
 
 /** A pool config using the fixture adapter's engine, for tests that need a configured pool. */
 export function fixturePool (id = 'echo0', extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id, engine: 'fixture', model: 'echo', devices: [], provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [18080] }, ...extra }
+  // preload: false keeps it Unready and quiet: nothing listens on its port
+  return { id, engine: 'fixture', model: 'echo', devices: [], preload: false, provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [18080] }, ...extra }
 }
 
 export const FIXTURE_ADAPTER = 'orc-adapter-fixture'

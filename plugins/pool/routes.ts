@@ -1,0 +1,47 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { ApiError } from '../http/errors.js'
+import type { PoolManager } from './manager.js'
+
+const Params = Type.Object({ id: Type.String({ minLength: 1 }) })
+const DrainRequest = Type.Object({ deadline_ms: Type.Integer({ minimum: 1, description: 'how long running tasks may take before the engine is force-stopped' }) }, { additionalProperties: false })
+const ReloadRequest = Type.Object({ new_model_ref: Type.String({ minLength: 1, description: 'the model to serve next (file:, a path under the model cache, or a provisioner scheme)' }) }, { additionalProperties: false })
+
+/**
+ * Control plane for pools (spec api-and-core.md §3.1, decision 4): health, drain and reload.
+ * Drain and reload answer 202 at once; their outcome shows on the health endpoint
+ * (`state`, `target_model`, `last_error`, `operation`).
+ */
+export const poolRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const managerOf = (id: string): PoolManager => {
+    const m = app.pool.manager(id)
+    if (!m) {
+      const known = app.pool.configs.map((c) => c.id)
+      throw new ApiError('POOL_UNAVAILABLE', `no pool "${id}" is configured${known.length > 0 ? ` (pools: ${known.join(', ')})` : ''}`, { pool_id: id, status: 404 })
+    }
+    return m
+  }
+  const claim = (m: PoolManager, what: string): void => {
+    const conflict = m.conflict()
+    if (conflict) throw new ApiError('POOL_UNREADY', `cannot ${what} now: ${conflict}; watch GET /v1/pools/${m.id}/health and retry when it ends`, { pool_id: m.id, status: 409 })
+  }
+
+  app.get('/pools/:id/health', { schema: { params: Params } }, async (req) => {
+    managerOf(req.params.id)
+    return app.pool.health(req.params.id)
+  })
+
+  app.post('/pools/:id/drain', { schema: { params: Params, body: DrainRequest } }, async (req, reply) => {
+    const m = managerOf(req.params.id)
+    claim(m, 'drain')
+    void m.drain(req.body.deadline_ms)
+    return reply.code(202).send()
+  })
+
+  app.post('/pools/:id/reload', { schema: { params: Params, body: ReloadRequest } }, async (req, reply) => {
+    const m = managerOf(req.params.id)
+    claim(m, 'reload')
+    void m.reload(req.body.new_model_ref)
+    return reply.code(202).send()
+  })
+}

@@ -1,0 +1,136 @@
+/**
+ * The llama-server HTTP API subset the embedded worker serves (decision 2; shapes and quirks
+ * from spec embedded-engine.md §5): GET /health, /props, /slots, /metrics; POST /completion
+ * (JSON and SSE) and /tokenize. Plain node:http: a handful of routes needs no framework, and
+ * the worker starts faster without one.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Token } from 'node-llama-cpp'
+import type { CompletionParams, WorkerEngine } from './worker-engine.js'
+import { completionBody, prometheusText, propsBody, slotsBody } from './worker-shapes.js'
+
+export interface HttpOptions { alias: string, metrics: boolean }
+
+type Reply = ServerResponse<IncomingMessage>
+
+function send (res: Reply, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+const ERROR_TYPES: Record<number, string> = { 400: 'invalid_request_error', 404: 'not_found_error', 501: 'not_supported_error', 503: 'unavailable_error' }
+
+export function sendError (res: Reply, code: number, message: string): void {
+  send(res, code, { error: { code, message, type: ERROR_TYPES[code] ?? 'server_error' } })
+}
+
+async function readJson (req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = []
+  for await (const c of req) chunks.push(c as Buffer)
+  const text = Buffer.concat(chunks).toString('utf8')
+  if (text.trim() === '') return {}
+  const body = JSON.parse(text) as unknown
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new TypeError('the request body must be a JSON object')
+  return body as Record<string, unknown>
+}
+
+const num = (v: unknown, fallback: number): number => typeof v === 'number' && Number.isFinite(v) ? v : fallback
+
+/** llama-server's request fields → engine parameters; throws a TypeError on bad input. */
+export function completionParams (engine: WorkerEngine, b: Record<string, unknown>): CompletionParams {
+  let prompt: Token[]
+  if (typeof b.prompt === 'string') prompt = engine.tokenize(b.prompt, true)
+  else if (Array.isArray(b.prompt) && b.prompt.every((x) => Number.isInteger(x))) prompt = b.prompt as Token[]
+  else throw new TypeError('"prompt" must be a string or an array of token ids')
+  if (prompt.length === 0) throw new TypeError('"prompt" is empty')
+  if (prompt.length >= engine.nCtx) throw new TypeError(`the prompt has ${prompt.length} tokens, more than the context of ${engine.nCtx}`)
+  const nPredict = num(b.n_predict, -1)
+  const seed = num(b.seed, -1)
+  const stop = Array.isArray(b.stop) ? b.stop.filter((s): s is string => typeof s === 'string' && s.length > 0) : []
+  return {
+    prompt,
+    nPredict: nPredict >= 0 ? nPredict : undefined,
+    temperature: num(b.temperature, 0.8),
+    seed: seed >= 0 && seed !== 4294967295 ? seed : undefined,
+    topK: num(b.top_k, 40),
+    topP: num(b.top_p, 0.95),
+    minP: num(b.min_p, 0.05),
+    stop,
+    cachePrompt: b.cache_prompt !== false,
+  }
+}
+
+async function completion (engine: WorkerEngine, alias: string, req: IncomingMessage, res: Reply): Promise<void> {
+  const body = await readJson(req)
+  const params = completionParams(engine, body)
+  const stream = body.stream === true
+  const ac = new AbortController()
+  // a client that goes away (mid-stream, or while waiting for a slot) aborts its generation
+  res.on('close', () => { if (!res.writableEnded) ac.abort(new Error('client disconnected')) })
+  let slot
+  try {
+    slot = await engine.acquire(ac.signal)
+  } catch {
+    return // aborted while queued: nobody to answer
+  }
+  const settings = { n_predict: params.nPredict ?? -1, seed: params.seed ?? 4294967295, temperature: params.temperature, top_k: params.topK, top_p: params.topP, min_p: params.minP, stop: params.stop, n_ctx: engine.nCtx }
+  slot.params = settings
+  if (stream) res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' })
+  let n = 0
+  const write = (data: unknown): void => { if (!res.writableEnded && !res.destroyed) res.write(`data: ${JSON.stringify(data)}\n\n`) }
+  try {
+    const result = await engine.complete(slot, params, ac.signal, (tokens, content) => {
+      n += tokens.length
+      if (stream) write({ index: 0, content, tokens, stop: false, id_slot: -1, tokens_predicted: n, tokens_evaluated: params.prompt.length })
+    })
+    const final = completionBody(result, { alias, params, settings, stream, returnTokens: body.return_tokens === true, prompt: typeof body.prompt === 'string' ? body.prompt : '' })
+    if (stream) { write(final); res.end() } else if (!res.destroyed) send(res, 200, final)
+  } catch (err) {
+    const message = (err as Error).message
+    if (stream) { write({ error: { code: 500, message, type: 'server_error' } }); res.end() } else if (!res.destroyed) sendError(res, 500, message)
+  } finally {
+    engine.release(slot)
+  }
+}
+
+async function tokenize (engine: WorkerEngine, req: IncomingMessage, res: Reply): Promise<void> {
+  const b = await readJson(req)
+  if (typeof b.content !== 'string') throw new TypeError('"content" must be a string')
+  const tokens = engine.tokenize(b.content, b.add_special === true)
+  send(res, 200, { tokens: b.with_pieces === true ? tokens.map((id) => ({ id, piece: engine.detokenize([id]) })) : tokens })
+}
+
+export function createWorkerServer (engine: WorkerEngine, opts: HttpOptions): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    const route = `${req.method} ${path}`
+    if (!engine.ready) {
+      req.resume()
+      sendError(res, 503, 'Loading model')
+      return
+    }
+    const handle = async (): Promise<void> => {
+      switch (route) {
+        case 'GET /health': return send(res, 200, { status: 'ok' })
+        case 'GET /props': return send(res, 200, propsBody(engine, opts.alias))
+        case 'GET /slots': return send(res, 200, slotsBody(engine))
+        case 'GET /metrics':
+          if (!opts.metrics) return sendError(res, 501, 'This server does not support metrics endpoint. Start it with `--metrics`')
+          res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' })
+          return void res.end(prometheusText(engine))
+        case 'POST /completion': case 'POST /completions': return completion(engine, opts.alias, req, res)
+        case 'POST /tokenize': return tokenize(engine, req, res)
+        default:
+          req.resume()
+          return sendError(res, 404, 'File Not Found')
+      }
+    }
+    handle().catch((err: Error) => {
+      if (res.headersSent) { res.end(); return }
+      sendError(res, err instanceof SyntaxError || err instanceof TypeError ? 400 : 500, err.message)
+    })
+  })
+}
+
+export type { Token }
