@@ -14,31 +14,35 @@ export const SCHEMA_VERSION = 1
  */
 export class IndexFile<E> {
   private key = ''
+  private loaded = false
   private entries: Record<string, E> = {}
-
   readonly path: string
+  /** Called when a re-read finds content another writer put there (not on the first read). */
+  private readonly onReload: ((prev: Readonly<Record<string, E>>, next: Readonly<Record<string, E>>) => void) | undefined
 
-  constructor (path: string) { this.path = path }
+  constructor (path: string, onReload?: (prev: Readonly<Record<string, E>>, next: Readonly<Record<string, E>>) => void) {
+    this.path = path
+    this.onReload = onReload
+  }
 
   get name (): string { return basename(this.path) }
 
   /** The current entries (a shared view: callers must not mutate it). */
-  read (): Readonly<Record<string, E>> {
+  read (force = false): Readonly<Record<string, E>> {
     const key = identity(this.path)
-    if (key !== this.key) {
+    if (force || key !== this.key) {
+      const prev = this.entries
       this.entries = key === 'missing' ? {} : this.parse(readFileSync(this.path, 'utf8'))
       this.key = key
+      if (this.loaded) this.onReload?.(prev, this.entries)
+      this.loaded = true
     }
     return this.entries
   }
 
-  /** The last view read, without looking at the disk. */
-  cached (): Readonly<Record<string, E>> { return this.entries }
-
   /** Re-reads from disk whatever the cache says (used under the writer lock). */
   readFresh (): Record<string, E> {
-    this.key = ''
-    return structuredClone(this.read()) as Record<string, E>
+    return structuredClone(this.read(true)) as Record<string, E>
   }
 
   async write (entries: Record<string, E>, beforeRename?: () => Promise<void>): Promise<void> {

@@ -40,7 +40,7 @@ export class CatalogStore {
   constructor (root: string, opts: StoreOptions = {}) {
     this.opts = opts
     this.root = resolve(root)
-    this.models = new IndexFile(join(this.root, 'index.json'))
+    this.models = new IndexFile(join(this.root, 'index.json'), (before, after) => { this.diff(before, after) })
     this.engines = new IndexFile(join(this.root, 'engines.json'))
     this.lockFile = join(this.root, '.catalog.lock')
     this.now = opts.now ?? Date.now
@@ -168,11 +168,10 @@ export class CatalogStore {
     return () => { this.listeners.delete(listener) }
   }
 
-  /** Re-reads index.json and reports what another process changed since the last read. */
-  poll (): void {
-    const before = this.models.cached()
-    const after = this.models.read()
-    if (before === after) return
+  /** Re-reads index.json when it changed, so subscribers hear of another process's writes. */
+  poll (): void { this.models.read() }
+
+  private diff (before: Readonly<Record<string, ModelEntry>>, after: Readonly<Record<string, ModelEntry>>): void {
     for (const [id, e] of Object.entries(after)) {
       const old = before[id]
       if (old === undefined) this.emit({ type: 'put', id, entry: e })

@@ -43,7 +43,7 @@ t.test('path containment', async (t) => {
   t.notOk(isInside(ROOT, '/cache/models2/x'))
   t.notOk(isInside(ROOT, `${ROOT}/../x`))
   t.equal(assertInside(ROOT, 'a/b', 'x'), join(ROOT, 'a/b'))
-  t.throws(() => assertInside(ROOT, ROOT, 'the artifact'), { kind: 'PathTraversal' })
+  t.throws(() => assertInside(ROOT, ROOT, 'the artifact'), { name: 'CatalogError', kind: 'PathTraversal' })
 })
 
 t.test('digest helpers follow the original truth table (ORCH-3316, §3.5)', async (t) => {
