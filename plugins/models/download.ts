@@ -131,7 +131,12 @@ export async function download (o: DownloadOptions): Promise<Downloaded> {
       },
     })
     o.onBytes?.(done, total)
-    await pipeline(res.body, tap, createWriteStream(o.part, { flags: have > 0 ? 'a' : 'w' }), { signal: o.signal })
+    try {
+      await pipeline(res.body, tap, createWriteStream(o.part, { flags: have > 0 ? 'a' : 'w' }), { signal: o.signal })
+    } catch (err) {
+      if (o.signal?.aborted) throw err
+      throw new ModelError('FetchFailed', `${o.what}: the download broke off after ${done} bytes (${(err as Error).message}); the next pull resumes`)
+    }
     if (total !== null && done !== total) {
       throw new ModelError('FetchFailed', `${o.what}: the connection closed after ${done} of ${total} bytes; the next pull resumes`)
     }
