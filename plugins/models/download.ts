@@ -1,8 +1,6 @@
 import { createHash, type Hash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { open, readFile, rm, writeFile } from 'node:fs/promises'
-import { Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { request, type Dispatcher } from 'undici'
 import { ModelError } from './errors.js'
 import { assertOutbound, type OutboundPolicy } from './policy.js'
@@ -121,21 +119,22 @@ export async function download (o: DownloadOptions): Promise<Downloaded> {
     const validator = header(res.headers, 'etag') ?? header(res.headers, 'last-modified') ?? null
     await writeFile(metaFile, JSON.stringify({ url: o.url, validator } satisfies PartMeta))
     let done = have
-    const h = hash
-    const tap = new Transform({
-      transform (chunk: Buffer, _enc, cb) {
-        h.update(chunk)
+    o.onBytes?.(done, total)
+    // plain sequential writes: whatever arrived before a break is on disk, so a resume
+    // never re-downloads it (a write stream would drop its queued chunks when destroyed)
+    const fd = await open(o.part, have > 0 ? 'a' : 'w')
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        await fd.write(chunk)
+        hash.update(chunk)
         done += chunk.length
         o.onBytes?.(done, total)
-        cb(null, chunk)
-      },
-    })
-    o.onBytes?.(done, total)
-    try {
-      await pipeline(res.body, tap, createWriteStream(o.part, { flags: have > 0 ? 'a' : 'w' }), { signal: o.signal })
+      }
     } catch (err) {
       if (o.signal?.aborted) throw err
       throw new ModelError('FetchFailed', `${o.what}: the download broke off after ${done} bytes (${(err as Error).message}); the next pull resumes`)
+    } finally {
+      await fd.close()
     }
     if (total !== null && done !== total) {
       throw new ModelError('FetchFailed', `${o.what}: the connection closed after ${done} of ${total} bytes; the next pull resumes`)

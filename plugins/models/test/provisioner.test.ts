@@ -103,7 +103,7 @@ t.test('a server that ignores Range restarts the file; a corrupt body is discard
 t.test('a whole hf repo is staged in parallel with bounded concurrency, digest over its manifest (ORCH-3435)', async (t) => {
   const h = await hub(t, { rate: 2_000_000 })
   const names = ['config.json', 'tokenizer.json', 'model-00001.safetensors', 'model-00002.safetensors', 'nested/extra.bin']
-  for (const [i, n] of names.entries()) h.put('org/big', n, bytes(40_000 + i * 1000, i), { lfs: n.endsWith('.safetensors') })
+  for (const [i, n] of names.entries()) h.put('org/big', n, bytes(200_000 + i * 1000, i), { lfs: n.endsWith('.safetensors') })
   const { p, root, store } = provisioner(t, { env: { HF_ENDPOINT: h.url }, fetch: { ...FETCH, concurrency: 2 } })
   const r = await p.ensurePresent('hf:org/big')
   const max = h.maxConcurrent()
