@@ -6,6 +6,7 @@ import { ManifestError } from './errors.js'
 import { manifestJsonSchema } from './manifest-schema-doc.js'
 import { serve } from './server.js'
 import { contractDocument, formatLintReport, lintUrl, readContract } from '../plugins/metrics/index.js'
+import { modelsCli } from '../plugins/models/cli.js'
 
 export interface Io { out (line: string): void, err (line: string): void }
 
@@ -27,6 +28,8 @@ Usage:
       check a live /metrics scrape against the metrics contract
   llama-orch metrics contract
       print the metrics contract this build implements
+  llama-orch models list|pull REF|verify ID|rm ID [--config FILE] [--root DIR]
+      the model catalog: list, stage (--digest sha256:HEX), re-verify, remove
 
 Options:
   -h, --help      show this help
@@ -59,6 +62,7 @@ async function dispatch (argv: string[], io: Io): Promise<number> {
   if (command === 'config' && sub === 'schema') { io.out(JSON.stringify(manifestJsonSchema(), null, 2)); return 0 }
   if (command === 'metrics' && sub === 'lint') return metricsLint(argv.slice(2), io)
   if (command === 'metrics' && sub === 'contract') { io.out(JSON.stringify(contractDocument(), null, 2)); return 0 }
+  if (command === 'models') return modelsCli(argv.slice(1), io)
   throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
 }
 

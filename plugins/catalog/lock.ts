@@ -1,4 +1,5 @@
-import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { CatalogError } from './errors.js'
@@ -57,6 +58,7 @@ export async function acquireLock (file: string, opts: LockOptions = {}): Promis
   const token = `${process.pid}-${randomBytes(6).toString('hex')}`
   const own = `${file}.${token}`
   const me: Holder = { pid: process.pid, host: HOST, token, acquired_ms: Date.now() }
+  await mkdir(dirname(file), { recursive: true })
   await writeFile(own, JSON.stringify(me))
   const deadline = Date.now() + waitMs
   let delay = 2

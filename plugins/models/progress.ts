@@ -34,7 +34,7 @@ export interface Bar { update: ProgressListener, done (): void }
 export function progressBar (out: { write (s: string): unknown, columns?: number }, label: string, now: () => number = Date.now): Bar {
   const files = new Map<string, { bytes: number, total: number | null }>()
   const started = now()
-  let drawn = 0
+  let drawn = Number.NEGATIVE_INFINITY
   let last = ''
   const draw = (force: boolean): void => {
     if (!force && now() - drawn < 100) return

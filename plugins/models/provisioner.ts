@@ -123,11 +123,7 @@ export function createModelProvisioner (deps: ProvisionerDeps): ModelProvisioner
     assertOutbound(policy, hostOf(ref, endpoint, env), id)
     const key = createHash('sha256').update(id).digest('hex').slice(0, 32)
     const signal = o.signal ?? new AbortController().signal
-    const lock = await acquireLock(join(root, '.staging', `${key}.lock`), { waitMs: DAY_MS, signal, what: `the download of ${id}` }).catch(async (err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-      await mkdir(join(root, '.staging'), { recursive: true })
-      return acquireLock(join(root, '.staging', `${key}.lock`), { waitMs: DAY_MS, signal, what: `the download of ${id}` })
-    })
+    const lock = await acquireLock(join(root, '.staging', `${key}.lock`), { waitMs: DAY_MS, signal, what: `the download of ${id}` })
     try {
       const again = present(id, expected) // another process may have finished it while we waited
       if (again) return again
