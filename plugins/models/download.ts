@@ -33,6 +33,7 @@ export interface Downloaded {
 interface PartMeta { url: string, validator: string | null }
 
 const MAX_REDIRECTS = 10
+const WRITE_BATCH = 1 << 20
 
 async function hashPrefix (part: string): Promise<{ hash: Hash, size: number }> {
   const hash = createHash('sha256')
@@ -120,17 +121,30 @@ export async function download (o: DownloadOptions): Promise<Downloaded> {
     await writeFile(metaFile, JSON.stringify({ url: o.url, validator } satisfies PartMeta))
     let done = have
     o.onBytes?.(done, total)
-    // plain sequential writes: whatever arrived before a break is on disk, so a resume
-    // never re-downloads it (a write stream would drop its queued chunks when destroyed)
+    // writes are batched (1 MiB) and awaited, and a batch is flushed even when the
+    // connection breaks: whatever arrived is on disk, so a resume never fetches it again
     const fd = await open(o.part, have > 0 ? 'a' : 'w')
+    let batch: Buffer[] = []
+    let batched = 0
+    const flush = async (): Promise<void> => {
+      if (batched === 0) return
+      const bufs = batch
+      batch = []
+      batched = 0
+      await fd.writev(bufs)
+    }
     try {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        await fd.write(chunk)
         hash.update(chunk)
+        batch.push(chunk)
+        batched += chunk.length
         done += chunk.length
+        if (batched >= WRITE_BATCH) await flush()
         o.onBytes?.(done, total)
       }
+      await flush()
     } catch (err) {
+      await flush().catch(() => {})
       if (o.signal?.aborted) throw err
       throw new ModelError('FetchFailed', `${o.what}: the download broke off after ${done} bytes (${(err as Error).message}); the next pull resumes`)
     } finally {
