@@ -33,7 +33,7 @@ export interface Downloaded {
 interface PartMeta { url: string, validator: string | null }
 
 const MAX_REDIRECTS = 10
-const WRITE_BATCH = 1 << 20
+const WRITE_BATCH = 256 * 1024
 
 async function hashPrefix (part: string): Promise<{ hash: Hash, size: number }> {
   const hash = createHash('sha256')
@@ -121,7 +121,7 @@ export async function download (o: DownloadOptions): Promise<Downloaded> {
     await writeFile(metaFile, JSON.stringify({ url: o.url, validator } satisfies PartMeta))
     let done = have
     o.onBytes?.(done, total)
-    // writes are batched (1 MiB) and awaited, and a batch is flushed even when the
+    // writes are batched (256 KiB) and awaited, and a batch is flushed even when the
     // connection breaks: whatever arrived is on disk, so a resume never fetches it again
     const fd = await open(o.part, have > 0 ? 'a' : 'w')
     let batch: Buffer[] = []

@@ -18,7 +18,7 @@ t.test('SIGKILL in the middle of downloads, many times: never an incomplete mode
     const w = worker(t, ['pull', root, url, digest])
     if (!await waitFor(w, /bytes \d+|done/)) break
     if (/done/.test(w.out())) { finished = true; break }
-    await sleep(50 + Math.random() * 250)
+    await sleep(150 + Math.random() * 250)
     w.proc.kill('SIGKILL')
     await w.exited
     if (/done/.test(w.out())) { finished = true; break }
