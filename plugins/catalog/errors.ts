@@ -10,19 +10,26 @@ export const CATALOG_ERRORS = {
 
 export type CatalogErrorKind = keyof typeof CATALOG_ERRORS
 
-export class CatalogError extends Error {
-  readonly kind: CatalogErrorKind
+/** An error whose `kind` picks its stable `code` and HTTP status from a table. */
+export abstract class KindedError<K extends string> extends Error {
+  readonly kind: K
   readonly code: string
   readonly statusCode: number
   readonly details: Record<string, unknown>
 
-  constructor (kind: CatalogErrorKind, message: string, details: Record<string, unknown> = {}) {
-    super(`llama-orch catalog: ${message}`)
-    this.name = 'CatalogError'
+  constructor (table: Record<K, { code: string, statusCode: number }>, kind: K, message: string, details: Record<string, unknown>) {
+    super(message)
     this.kind = kind
-    this.code = CATALOG_ERRORS[kind].code
-    this.statusCode = CATALOG_ERRORS[kind].statusCode
+    this.code = table[kind].code
+    this.statusCode = table[kind].statusCode
     this.details = details
+  }
+}
+
+export class CatalogError extends KindedError<CatalogErrorKind> {
+  constructor (kind: CatalogErrorKind, message: string, details: Record<string, unknown> = {}) {
+    super(CATALOG_ERRORS, kind, `llama-orch catalog: ${message}`, details)
+    this.name = 'CatalogError'
   }
 }
 

@@ -3,7 +3,7 @@ import { CatalogError } from './errors.js'
 import { digestPath } from './digest.js'
 import { parseDigest, verifyDigest, type Verification } from './refs.js'
 import type { CatalogStore } from './store.js'
-import type { EntryTrustPolicy, Lifecycle, ModelEntry, Signature, TrustState } from './entries.js'
+import type { EntryTrustPolicy, Lifecycle, ModelEntry, TrustState } from './entries.js'
 
 /**
  * Catalog operations shared by the `/v1/catalog` routes and the `llama-orch models` CLI,
@@ -11,16 +11,8 @@ import type { EntryTrustPolicy, Lifecycle, ModelEntry, Signature, TrustState } f
  * (D17, ORCH-3037/3097) and the trust policy (§3.3).
  */
 
-export interface CatalogModel {
-  id: string
-  digest: string
-  source_url?: string
-  tags?: string[]
-  manifests?: Array<{ digest: string, size_bytes: number }>
-  signatures?: Signature[]
-  sbom?: { uri: string, digest: string }
-  trust_policy?: EntryTrustPolicy
-}
+/** The control-plane `CatalogModel` a client posts: an entry's descriptive fields plus a digest. */
+export type CatalogModel = Pick<ModelEntry, 'id' | 'source_url' | 'tags' | 'manifests' | 'signatures' | 'sbom' | 'trust_policy'> & { digest: string }
 
 export interface VerificationCounter { inc (labels: { result: string, reason: string, engine: string }): void }
 

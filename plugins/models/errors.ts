@@ -1,4 +1,5 @@
 import { redactString } from '../narration/index.js'
+import { KindedError } from '../catalog/errors.js'
 
 /** Typed model-provisioner failures (spec pools-provisioning-catalog.md §3.6). */
 export const MODEL_ERRORS = {
@@ -11,19 +12,10 @@ export const MODEL_ERRORS = {
 
 export type ModelErrorKind = keyof typeof MODEL_ERRORS
 
-export class ModelError extends Error {
-  readonly kind: ModelErrorKind
-  readonly code: string
-  readonly statusCode: number
-  readonly details: Record<string, unknown>
-
+export class ModelError extends KindedError<ModelErrorKind> {
   constructor (kind: ModelErrorKind, message: string, details: Record<string, unknown> = {}) {
     // URLs may carry credentials or signed query strings: never let them into a message
-    super(redactString(`llama-orch models: ${message}`))
+    super(MODEL_ERRORS, kind, redactString(`llama-orch models: ${message}`), details)
     this.name = 'ModelError'
-    this.kind = kind
-    this.code = MODEL_ERRORS[kind].code
-    this.statusCode = MODEL_ERRORS[kind].statusCode
-    this.details = details
   }
 }
