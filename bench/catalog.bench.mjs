@@ -7,7 +7,7 @@
 // Usage: npm run bench:catalog -- [MiB=128] [entries=200]
 import { createServer } from 'node:http'
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -54,6 +54,17 @@ const hashed = await best('undici stream to file + sha256', 5, async (i) => {
   await pipeline(res.body, createWriteStream(join(dir, `hashed-${i}`)))
   h.digest('hex')
 })
+const synced = await best('undici stream to file + sha256 + fsync', 5, async (i) => {
+  const res = await request(url)
+  const h = createHash('sha256')
+  res.body.on('data', (c) => h.update(c))
+  const file = join(dir, `synced-${i}`)
+  await pipeline(res.body, createWriteStream(file))
+  const fd = await open(file, 'r+')
+  await fd.sync()
+  await fd.close()
+  h.digest('hex')
+})
 const staged = await best('staging download() (hash, resume meta, fsync)', 5, async (i) => {
   await download({ url, part: join(dir, `part-${i}`), policy, what: 'bench' })
 })
@@ -62,7 +73,7 @@ const ensured = await best('ensurePresent (download, verify, rename, register)',
   const p = createModelProvisioner({ store, policy, fetch: { concurrency: 4, hf_cli: false, hf_endpoint: null, idle_timeout_ms: 30000 } })
   await p.ensurePresent(url, digest)
 })
-console.log(`ratio staging/baseline: ${(base / staged).toFixed(2)}  ensurePresent/baseline: ${(base / ensured).toFixed(2)}  (baseline+sha256/baseline: ${(base / hashed).toFixed(2)})`)
+console.log(`ratio staging/baseline: ${(base / staged).toFixed(2)}  ensurePresent/baseline: ${(base / ensured).toFixed(2)}  staging/(baseline+sha256+fsync): ${(synced / staged).toFixed(2)}  (baseline+sha256/baseline: ${(base / hashed).toFixed(2)})`)
 
 console.log(`\ncatalog writes: ${ENTRIES} puts into one index`)
 const store = new CatalogStore(join(dir, 'writes')).open()
