@@ -11,6 +11,8 @@ import narration, { createLogger } from '../plugins/narration/index.js'
 import auth from '../plugins/auth/index.js'
 import metrics from '../plugins/metrics/index.js'
 import catalog from '../plugins/catalog/index.js'
+import models from '../plugins/models/index.js'
+import artifacts from '../plugins/artifacts/index.js'
 import provisioners from '../plugins/provisioners/index.js'
 import pool from '../plugins/pool/index.js'
 import adapters from '../plugins/adapters/index.js'
@@ -59,6 +61,8 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await app.register(auth, manifest.auth)
     await app.register(metrics, manifest.metrics)
     await app.register(catalog, manifest.catalog)
+    await app.register(models, { policy: manifest.policy, fetch: manifest.catalog.fetch })
+    await app.register(artifacts, manifest.catalog)
     await app.register(provisioners)
     await registerExtensions(app, extensions.providers)
     await app.register(pool, { pools: manifest.pools })

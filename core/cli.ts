@@ -8,6 +8,7 @@ import { manifestJsonSchema } from './manifest-schema-doc.js'
 import { serve } from './server.js'
 import { writeTinyModel } from '../providers/embedded/tiny-file.js'
 import { contractDocument, formatLintReport, lintUrl, readContract } from '../plugins/metrics/index.js'
+import { modelsCli } from '../plugins/models/cli.js'
 
 export interface Io { out (line: string): void, err (line: string): void }
 
@@ -31,6 +32,8 @@ Usage:
       print the metrics contract this build implements
   llama-orch model tiny --out FILE [--ctx N] [--if-missing]
       write the deterministic tiny test model (GGUF, ~480 KB; \`Count: 3\` → 456789)
+  llama-orch models list|pull REF|verify ID|rm ID [--config FILE] [--root DIR]
+      the model catalog: list, stage (--digest sha256:HEX), re-verify, remove
 
 Options:
   -h, --help      show this help
@@ -64,6 +67,7 @@ async function dispatch (argv: string[], io: Io): Promise<number> {
   if (command === 'metrics' && sub === 'lint') return metricsLint(argv.slice(2), io)
   if (command === 'metrics' && sub === 'contract') { io.out(JSON.stringify(contractDocument(), null, 2)); return 0 }
   if (command === 'model' && sub === 'tiny') return modelTiny(argv.slice(2), io)
+  if (command === 'models') return modelsCli(argv.slice(1), io)
   throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
 }
 

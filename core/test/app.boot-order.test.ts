@@ -6,6 +6,8 @@ import { ManifestError } from '../errors.js'
 import narration from '../../plugins/narration/index.js'
 import metrics from '../../plugins/metrics/index.js'
 import catalog from '../../plugins/catalog/index.js'
+import models from '../../plugins/models/index.js'
+import artifacts from '../../plugins/artifacts/index.js'
 import provisioners from '../../plugins/provisioners/index.js'
 import pool from '../../plugins/pool/index.js'
 import adapters from '../../plugins/adapters/index.js'
@@ -25,7 +27,7 @@ t.test('every stage of the boot graph is registered, in order', async (t) => {
   const stagePositions = positions.slice(0, BOOT_ORDER.length)
   t.same(stagePositions, [...stagePositions].sort((a, b) => a - b), 'printPlugins lists the stages in boot order')
   t.ok(positions.at(-1)! > tree.indexOf(NAMES.adapters) && positions.at(-1)! < tree.indexOf(NAMES.placement), 'adapters load between their registry and placement')
-  for (const d of ['narration', 'metrics', 'catalog', 'provisioners', 'pool', 'adapters', 'placement', 'queue'] as const) {
+  for (const d of ['narration', 'metrics', 'catalog', 'models', 'artifacts', 'provisioners', 'pool', 'adapters', 'placement', 'queue'] as const) {
     t.ok(app.hasDecorator(d), `app.${d} is decorated`)
   }
   t.same(app.adapters.engines(), ['fixture'])
@@ -37,6 +39,8 @@ const MISORDERED = [
   ['narration before correlation', narration, {}],
   ['metrics before narration', metrics, {}],
   ['catalog before metrics', catalog, {}],
+  ['models before catalog', models, {}],
+  ['artifacts before models', artifacts, {}],
   ['provisioners before catalog', provisioners, {}],
   ['pool before provisioners', pool, { pools: [] }],
   ['adapters before pool', adapters, {}],

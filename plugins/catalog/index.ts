@@ -4,16 +4,8 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { NAMES } from '../../core/names.js'
 import type { CatalogConfig } from './schema.js'
-
-/**
- * The catalog stage. What exists today is its configuration; the versioned model and
- * engine indexes (spec pools-provisioning-catalog.md §4) are built by the catalog issue.
- */
-export interface Catalog {
-  /** Absolute catalog root: index.json, engines.json and staged artifacts live below it. */
-  readonly root: string
-  readonly trustPolicy: CatalogConfig['trust_policy']
-}
+import { CatalogStore } from './store.js'
+import { createCatalog, type Catalog } from './catalog.js'
 
 declare module 'fastify' {
   interface FastifyInstance { catalog: Catalog }
@@ -23,8 +15,23 @@ export function catalogRoot (config: Partial<CatalogConfig>): string {
   return resolve(config.root ?? join(homedir(), '.cache', 'models'))
 }
 
+/**
+ * The catalog stage: opens the versioned model and engine indexes under the root (a file
+ * with an unknown schema_version stops the boot, untouched), decorates `app.catalog`, keeps
+ * `model_state{model_id,state}` equal to the lifecycle of every entry, and notices changes
+ * made by other processes (the CLI) within a second.
+ */
 const catalogPlugin: FastifyPluginAsync<Partial<CatalogConfig>> = async (app, opts) => {
-  app.decorate('catalog', { root: catalogRoot(opts), trustPolicy: opts.trust_policy ?? null })
+  const store = new CatalogStore(catalogRoot(opts)).open()
+  const catalog = createCatalog(store, {
+    trustPolicy: opts.trust_policy ?? null,
+    metrics: app.metrics,
+    narrate: app.narration.narrate.bind(app.narration),
+  })
+  app.decorate('catalog', catalog)
+  const timer = setInterval(() => { try { store.poll() } catch (err) { app.log.warn({ err }, 'catalog index could not be re-read') } }, 1000)
+  timer.unref()
+  app.addHook('onClose', async () => { clearInterval(timer); catalog.close() })
 }
 
 export default fp(catalogPlugin, {
@@ -33,3 +40,10 @@ export default fp(catalogPlugin, {
   dependencies: [NAMES.narration, NAMES.metrics],
   decorators: { fastify: ['narration', 'metrics'] },
 })
+
+export type { Catalog } from './catalog.js'
+export { CatalogStore } from './store.js'
+export { CatalogError, isCatalogError } from './errors.js'
+export { parseRef, refId, localPathFor, parseDigest, verifyDigest, isInside, RefError, type ModelRef } from './refs.js'
+export type { ModelEntry, EngineEntry, Lifecycle, ResolvedModel, CatalogEvent } from './entries.js'
+export { engineEntryId, LIFECYCLES } from './entries.js'

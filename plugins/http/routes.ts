@@ -2,6 +2,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { openapiRoute } from './openapi.js'
 import { dataPlaneRoutes } from '../queue/routes.js'
 import { poolRoutes } from '../pool/routes.js'
+import { catalogRoutes } from '../catalog/routes.js'
+import { artifactRoutes } from '../artifacts/routes.js'
 
 /**
  * The route plugins mounted under `/v1`, in registration order. Each lives in the folder of
@@ -12,4 +14,6 @@ export const API_ROUTES: FastifyPluginAsync[] = [
   openapiRoute,
   dataPlaneRoutes,
   poolRoutes as FastifyPluginAsync,
+  catalogRoutes,
+  artifactRoutes,
 ]

@@ -5,7 +5,7 @@ import type { AdapterHost } from '../../core/sdk.js'
 import { createPoolRegistry, type PoolRegistry, type PoolState } from './registry.js'
 import type { PoolConfig } from './schema.js'
 import { PoolManager, type Binder, type ManagerDeps } from './manager.js'
-import { createModelGate, type ModelProvisionerLike } from './model-gate.js'
+import { createModelGate } from './model-gate.js'
 import { probeHealth, spawnReplica } from './replica.js'
 import { measurePerf } from './perf.js'
 import { realTimers } from './launch.js'
@@ -68,7 +68,6 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
   const registry = createPoolRegistry()
   const configs = opts.pools ?? []
   const o = opts.overrides ?? {}
-  const models = (): ModelProvisionerLike | undefined => (app as unknown as { models?: ModelProvisionerLike }).models
   const managers = new Map<string, PoolManager>()
   for (const c of configs) {
     registry.upsert(c.id, { engine: c.engine, device_mask: [...c.devices], slots_total: c.slots_total ?? 0 })
@@ -77,7 +76,7 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
     managers.set(c.id, new PoolManager(c, {
       registry,
       narrate: (fields, human, level) => app.narration.narrate(fields, human, level),
-      modelGate: createModelGate(models, c.provisioning.model?.cache_dir ?? app.catalog.root),
+      modelGate: createModelGate(app.models, c.engine),
       provisionerFor: (engine, mode) => app.provisioners.providerFor(engine, mode),
       spawn: o.spawn ?? spawnReplica,
       probe: o.probe ?? probeHealth,

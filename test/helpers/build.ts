@@ -1,13 +1,26 @@
 import type { Test } from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from '../../core/app.js'
 import { parseManifest } from '../../core/manifest-load.js'
 import type { Manifest } from '../../core/manifest.js'
 import { createCapture, createLogger, type Capture } from '../../plugins/narration/index.js'
 
+// Tests never touch the user's ~/.cache: unless a test names its own, the catalog lives in a
+// per-process temp folder and artifacts stay in memory.
+const TEST_CATALOG_ROOT = mkdtempSync(join(tmpdir(), 'orc-test-catalog-'))
+process.on('exit', () => { rmSync(TEST_CATALOG_ROOT, { recursive: true, force: true }) })
+
+function isolatedCatalog (catalog: Record<string, unknown> = {}): Record<string, unknown> {
+  const artifactsChosen = catalog.artifacts_root !== undefined || catalog.artifacts_store !== undefined
+  return { root: TEST_CATALOG_ROOT, ...(artifactsChosen ? {} : { artifacts_store: 'memory' }), ...catalog }
+}
+
 /** A manifest from a partial document, defaults filled and validated like a real file. */
 export function manifestOf (partial: Record<string, unknown> = {}): Manifest {
-  return parseManifest({ pools: [], ...partial }, 'test manifest')
+  return parseManifest({ pools: [], ...partial, catalog: isolatedCatalog(partial.catalog as Record<string, unknown> | undefined) }, 'test manifest')
 }
 
 export interface Built { app: FastifyInstance, capture: Capture, manifest: Manifest }

@@ -32,7 +32,7 @@ t.test('a failing model gate keeps the pool Unready, names the cause and never p
   const root = await modelDir(t, {})
   const { app, prov, capture } = await buildPools(t, [fastPool('p', 'missing.gguf')], root)
   const e = await waitFor('the model gate failure', () => app.pool.registry.get('p')?.last_error ? app.pool.registry.get('p') : undefined)
-  t.match(e.last_error, /^model gate: model file .*missing\.gguf does not exist; generate the tiny model with `llama-orch model tiny/)
+  t.match(e.last_error, /^model gate: llama-orch models: file:.*missing\.gguf: .*missing\.gguf does not exist; check the path or stage the model there first$/)
   t.equal(e.health.ready, false)
   t.match(e.state, /Backoff|Preloading|CircuitOpen/)
   t.equal(prov.calls, 0, 'the engine is never prepared')
@@ -76,7 +76,7 @@ t.test('a digest that does not match keeps the pool from ever becoming Ready (sc
   ;(pool.provisioning as Record<string, unknown>).model = { ref: 'a.json', checksum: `sha256:${'0'.repeat(64)}` }
   const { app, prov } = await buildPools(t, [pool], root)
   const e = await waitFor('the failure', () => app.pool.registry.get('p')?.last_error ? app.pool.registry.get('p') : undefined)
-  t.match(e.last_error, /^model gate: model file .*a\.json has digest sha256:[0-9a-f]{64}, but sha256:0{64} is expected/)
+  t.match(e.last_error, /^model gate: llama-orch models: digest mismatch for file:.*a\.json: expected sha256:0{64}, got sha256:[0-9a-f]{64}/)
   t.equal(prov.calls, 0)
 })
 
@@ -96,7 +96,7 @@ t.test('preload: false leaves the pool Unready until a reload starts it', async 
 t.test('a model larger than free host memory fails fast, before any spawn (§1.5, scenario 10)', async (t) => {
   const { checkHostMemory } = await import('../launch.js')
   const root = await modelDir(t, { 'a.json': {} })
-  const model = { id: `file:${root}/a.json`, local_path: `${root}/a.json` }
+  const model = { id: `file:${root}/a.json`, local_path: `${root}/a.json`, digest: null, lifecycle: 'Active' as const }
   await t.rejects(checkHostMemory(model, () => 10 * 1024 * 1024), { message: `model file:${root}/a.json needs about 64 MiB of host memory, but only 10 MiB is free; free memory or use a smaller model` })
   await t.resolves(checkHostMemory(model, () => 1024 ** 3))
 })

@@ -1,0 +1,91 @@
+import type { Metrics } from '../metrics/index.js'
+import type { Narrator } from '../narration/index.js'
+import type { CatalogConfig } from './schema.js'
+import type { CatalogStore, DeleteResult, Listener } from './store.js'
+import { LIFECYCLES, type EngineEntry, type Lifecycle, type ModelEntry, type ResolvedModel } from './entries.js'
+import { verifyEntry } from './service.js'
+
+/** `app.catalog`: the store API plus lifecycle answers for admission and verification. */
+export interface Catalog {
+  /** Absolute catalog root: index.json, engines.json and staged artifacts live below it. */
+  readonly root: string
+  readonly trustPolicy: CatalogConfig['trust_policy']
+  readonly store: CatalogStore
+  get (id: string): ModelEntry | undefined
+  /** All model entries, ordered by id. */
+  list (): ModelEntry[]
+  exists (idOrRef: string): boolean
+  locate (idOrRef: string): ResolvedModel | null
+  /**
+   * Lifecycle of a model named by catalog id or model ref; undefined when the catalog does
+   * not know it. Synchronous and cheap (a stat): admission calls it to answer MODEL_DEPRECATED.
+   */
+  lifecycle (idOrRef: string): Lifecycle | undefined
+  put (entry: ModelEntry): Promise<ModelEntry>
+  update (id: string, fn: (entry: ModelEntry) => ModelEntry): Promise<ModelEntry>
+  /** Active ⇄ Retired; `deadlineMs` is passed on to subscribers (pool drain deadline). */
+  setState (id: string, state: Lifecycle, deadlineMs?: number): Promise<ModelEntry>
+  delete (id: string): Promise<DeleteResult>
+  /** Re-hashes the artifact against the recorded digest and counts the outcome. */
+  verify (id: string, o?: { engine?: string }): Promise<ModelEntry>
+  putEngine (entry: EngineEntry): Promise<EngineEntry>
+  getEngine (id: string): EngineEntry | undefined
+  listEngines (filter?: { engine?: string, version?: string }): EngineEntry[]
+  /** put / state / delete events, from this process and (polled each second) from others. */
+  subscribe (listener: Listener): () => void
+  close (): void
+}
+
+export interface CatalogDeps {
+  trustPolicy: CatalogConfig['trust_policy']
+  metrics?: Pick<Metrics, 'model_state' | 'catalog_verifications_total'>
+  narrate?: Narrator['narrate']
+}
+
+export function createCatalog (store: CatalogStore, deps: CatalogDeps): Catalog {
+  const gauge = deps.metrics?.model_state
+  const setGauge = (id: string, state: Lifecycle | undefined): void => {
+    for (const s of LIFECYCLES) {
+      if (state === undefined) gauge?.remove({ model_id: id, state: s })
+      else gauge?.set({ model_id: id, state: s }, s === state ? 1 : 0)
+    }
+  }
+  for (const e of store.list()) setGauge(e.id, e.lifecycle)
+  const unsubscribe = store.subscribe((ev) => {
+    if (ev.type === 'put') setGauge(ev.id, ev.entry.lifecycle)
+    else if (ev.type === 'state') {
+      setGauge(ev.id, ev.state)
+      if (ev.state !== ev.previous) {
+        deps.narrate?.({ actor: 'catalog', action: 'state', target: ev.id, state: ev.state, previous: ev.previous }, `sets model ${ev.id} ${ev.state}`)
+      }
+    } else {
+      setGauge(ev.id, undefined)
+      deps.narrate?.({ actor: 'catalog', action: 'delete', target: ev.id }, `deletes model ${ev.id}`)
+    }
+  })
+  return {
+    root: store.root,
+    trustPolicy: deps.trustPolicy,
+    store,
+    get: (id) => store.get(id),
+    list: () => store.list(),
+    exists: (x) => store.exists(x),
+    locate: (x) => store.locate(x),
+    lifecycle: (x) => store.lifecycle(x),
+    put: (e) => store.put(e),
+    update: (id, fn) => store.update(id, fn),
+    setState: (id, s, d) => store.setState(id, s, d),
+    delete: (id) => store.delete(id),
+    async verify (id, o = {}) {
+      const entry = await verifyEntry(store, id, { policy: deps.trustPolicy, ...(deps.metrics ? { counter: deps.metrics.catalog_verifications_total } : {}), ...o })
+      const v = entry.verification!
+      deps.narrate?.({ actor: 'catalog', action: 'verify', target: id, result: v.result, reason: v.reason }, `verifies model ${id}: ${v.result} (${v.reason})`, v.result === 'fail' ? 'warn' : 'info')
+      return entry
+    },
+    putEngine: (e) => store.putEngine(e),
+    getEngine: (id) => store.getEngine(id),
+    listEngines: (f) => store.listEngines(f),
+    subscribe: (l) => store.subscribe(l),
+    close: unsubscribe,
+  }
+}
