@@ -29,6 +29,8 @@ export interface CoreDeps {
   engines: () => string[]
   lifecycle: Lifecycle
   config: DataPlaneConfig
+  /** Called once per task at its terminal frame (the transcript artifact). */
+  onRetire?: (task: Task) => void
 }
 
 /** The shared state of the data plane; admission, dispatch and the routes all work on it. */
@@ -83,7 +85,9 @@ export function updateDepth (core: Core, poolId: string): void {
 
 /** Moves a task out of the active set into the retention list. */
 export function retire (core: Core, task: Task): void {
+  if (core.finished.has(task.id)) return
   task.endedAt ??= core.clock.nowMs()
   core.active.delete(task)
   core.finished.set(task.id, task)
+  core.onRetire?.(task)
 }

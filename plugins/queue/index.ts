@@ -7,6 +7,8 @@ import { systemClock, type Clock } from '../../core/clock.js'
 import { QueueDefaults, SessionsConfig, SseConfig, TasksConfig } from './schema.js'
 import { createDataPlane, type DataPlane } from './dataplane.js'
 import type { Lifecycle } from './core.js'
+import { traceOf } from './trace.js'
+import type { Task } from './tasks.js'
 
 declare module 'fastify' {
   interface FastifyInstance { queue: DataPlane }
@@ -35,6 +37,12 @@ export function catalogLifecycle (app: FastifyInstance): Lifecycle {
  */
 const queuePlugin: FastifyPluginAsync<QueueOptions> = async (app, opts) => {
   const defaults = <T>(schema: TSchema, v: unknown): T => Value.Default(schema, Value.Clone(v ?? {})) as T
+  const tasks = defaults<TasksConfig>(TasksConfig, opts.tasks)
+  const storeTrace = (task: Task): void => {
+    app.artifacts.put(traceOf(task)).then((ref) => { task.traceId = ref.id }, (err: Error) => {
+      app.narration.narrate({ actor: 'orchestratord', action: 'error', target: task.id, task_id: task.id, error: err.message }, `cannot store the trace of task ${task.id}`, 'warn')
+    })
+  }
   const dp = createDataPlane({
     registry: app.pool.registry,
     configs: app.pool.configs,
@@ -49,8 +57,9 @@ const queuePlugin: FastifyPluginAsync<QueueOptions> = async (app, opts) => {
       queue: defaults(QueueDefaults, opts.queue),
       sessions: defaults(SessionsConfig, opts.sessions),
       sse: defaults(SseConfig, opts.sse),
-      tasks: defaults(TasksConfig, opts.tasks),
+      tasks,
     },
+    ...(tasks.trace_artifacts ? { onRetire: storeTrace } : {}),
   })
   app.decorate('queue', dp)
   // open SSE responses would hold the server open: end them before the server closes
@@ -62,7 +71,7 @@ export default fp(queuePlugin, {
   name: NAMES.queue,
   fastify: '5.x',
   dependencies: [NAMES.placement],
-  decorators: { fastify: ['placement', 'pool', 'adapterHost', 'metrics', 'narration', 'catalog'] },
+  decorators: { fastify: ['placement', 'pool', 'adapterHost', 'metrics', 'narration', 'catalog', 'artifacts'] },
 })
 
 export { AdmissionQueue, type Priority, type Policy } from './queue.js'

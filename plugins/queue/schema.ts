@@ -31,6 +31,7 @@ export const TasksConfig = Strict({
   event_log_max_frames: Type.Integer({ minimum: 16, default: 65_536, description: 'frames kept per task for replay; older ones (except `started`) are dropped' }),
   cost_per_token: Type.Number({ minimum: 0, default: 0.000002, description: 'cost units charged per generated token against the session cost budget' }),
   sweep_interval_ms: Millis({ minimum: 10, default: 1000, description: 'one periodic sweep: expired sessions and tasks, queued deadlines, idle dispatch' }),
+  trace_artifacts: Type.Boolean({ default: true, description: 'store each finished task\'s frames as a `trace` artifact (spec §2.2); see catalog.artifacts_store' }),
 }, { default: {} })
 
 export type QueueDefaults = Static<typeof QueueDefaults>

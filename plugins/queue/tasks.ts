@@ -105,6 +105,8 @@ export interface Task {
   kvMigrated: boolean
   /** The error code a watchdog aborted the task with, if it did. */
   abortedWith?: ErrorKind
+  /** Id of the task's `trace` artifact once it is stored. */
+  traceId?: string
 }
 
 export const isTerminal = (s: TaskState): boolean => s !== 'queued' && s !== 'running'
