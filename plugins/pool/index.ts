@@ -102,7 +102,12 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
     status,
     list,
     allReady: () => list().every((p) => p.ready),
-    health: (id) => { const m = managers.get(id); return m ? healthBody(registry.get(id)!, m) : undefined },
+    health: (id) => {
+      const m = managers.get(id)
+      // the queue belongs to the data plane, a later stage: read it when asked, not at boot
+      const depth = (app as { queue?: { queue (id: string): { len (): number } | undefined } }).queue?.queue(id)?.len() ?? 0
+      return m ? healthBody(registry.get(id)!, m, depth) : undefined
+    },
     manager: (id) => managers.get(id),
   })
   let stopSampler = (): void => {}

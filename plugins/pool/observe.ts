@@ -43,7 +43,7 @@ export interface PoolHealth {
   operation: Operation | null
 }
 
-export function healthBody (e: Readonly<PoolEntry>, m: PoolManager): PoolHealth {
+export function healthBody (e: Readonly<PoolEntry>, m: PoolManager, queueDepth: number): PoolHealth {
   const slotsFree = e.health.ready && !e.draining ? Math.max(0, e.slots_total - e.active_leases) : 0
   return {
     id: e.pool_id,
@@ -60,8 +60,7 @@ export function healthBody (e: Readonly<PoolEntry>, m: PoolManager): PoolHealth 
     model_id: e.model_id,
     target_model: m.operation?.state === 'running' && m.operation.target_model ? m.operation.target_model : m.targetRef,
     metrics: {
-      // the queue belongs to the data plane; it reports 0 until the queue is wired in
-      queue_depth: 0,
+      queue_depth: queueDepth,
       active_leases: e.active_leases,
       slots_total: e.slots_total,
       slots_free: slotsFree,

@@ -128,6 +128,8 @@ t.test('a pool that becomes Ready later gets its queued work on the next sweep o
   await h.post(h.task())
   const q = h.task()
   await h.post(q)
+  const health = await h.call('GET', '/v1/pools/pool0/health')
+  t.match(health.json.metrics, { queue_depth: 1, active_leases: 1 }, 'pool health shows the data plane\'s queue (H38)')
   h.app.pool.registry.upsert('pool0', { slots_total: 2 })
   h.app.queue.kick('pool0')
   t.equal(h.app.queue.task(q.task_id as string)!.state, 'running')
