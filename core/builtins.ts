@@ -9,6 +9,8 @@ export type Builtins = Record<ExtensionKind, Record<string, ModuleLoader>>
  * Adapters and provisioners land here as they are built.
  */
 export const BUILTINS: Builtins = {
-  adapter: {},
+  adapter: {
+    llamacpp: () => import('../plugins/adapter-llamacpp/index.js'),
+  },
   provisioner: {},
 }

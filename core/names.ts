@@ -13,6 +13,12 @@ export const NAMES = {
   sse: '@fastify/sse',
   health: 'orc.health',
   http: 'orc.http',
+  // built-in adapter extensions (registered right after orc.adapters when the manifest enables them)
+  adapterLlamacpp: 'orc.adapter.llamacpp',
+  adapterVllm: 'orc.adapter.vllm',
+  adapterTgi: 'orc.adapter.tgi',
+  adapterTriton: 'orc.adapter.triton',
+  adapterOpenai: 'orc.adapter.openai',
 } as const
 
 /** The boot graph, in registration order (extensions load right after their registry). */

@@ -1,0 +1,42 @@
+/**
+ * Conformance targets: each built-in adapter paired with its fake engine. To run the
+ * llamacpp suite against another llama-server-compatible server (the embedded worker),
+ * spread `llamacppTarget` and replace `start` with one that launches that server.
+ */
+import type { TSchema } from 'typebox'
+import type { AdapterBinding } from '../../core/sdk.js'
+import { standaloneAdapter, type KitContext } from '../../plugins/adapter-kit/plugin.js'
+import type { EngineProtocol } from '../../plugins/adapter-kit/http-adapter.js'
+import type { HttpOptions } from '../../plugins/adapter-kit/options.js'
+import type { RetryInfo } from '../../plugins/http-util/client.js'
+import { LlamacppOptions, llamacppProtocol } from '../../plugins/adapter-llamacpp/llamacpp.js'
+import { DEFAULT_TOKENS } from '../fixtures/engines/fake-engine.js'
+import { fakeLlamaServer } from '../fixtures/engines/llama-server.js'
+import type { ConformanceTarget } from './adapter-conformance.js'
+import { manifestOf } from './build.js'
+
+/** A binding for one replica of a pool of `engine` at `url`. */
+export function bindingFor (engine: string, url: string, pool: Record<string, unknown> = {}): AdapterBinding {
+  const cfg = manifestOf({ pools: [{ id: 'p0', engine, model: 'tiny', devices: [], provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] }, ...pool }] }).pools[0]!
+  return { poolId: 'p0', replicaId: 'r0', baseUrl: url, pool: cfg }
+}
+
+type Protocol<O> = (binding: AdapterBinding, options: O, kit: KitContext) => EngineProtocol
+
+/** A target's `adapter()` for a built-in adapter and its options. */
+export function kitAdapter<O extends { http: HttpOptions }> (engine: string, schema: TSchema, protocol: Protocol<O>, options: Record<string, unknown> = {}, pool: Record<string, unknown> = {}) {
+  return (url: string, http: Record<string, unknown>, onRetry: (i: RetryInfo) => void) => {
+    const { adapter, client } = standaloneAdapter(schema, protocol, bindingFor(engine, url, pool), { ...options, http }, { onRetry })
+    return { adapter, close: async () => { await adapter.close(); await client.close() } }
+  }
+}
+
+export const llamacppTarget: ConformanceTarget = {
+  engine: 'llamacpp',
+  generatePath: '/completion',
+  async start () {
+    const fake = await fakeLlamaServer()
+    return { url: fake.url, tokens: DEFAULT_TOKENS, tokensOut: DEFAULT_TOKENS.length + 1, fake, close: () => fake.close() }
+  },
+  adapter: kitAdapter('llamacpp', LlamacppOptions, llamacppProtocol),
+}
