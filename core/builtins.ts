@@ -11,6 +11,10 @@ export type Builtins = Record<ExtensionKind, Record<string, ModuleLoader>>
 export const BUILTINS: Builtins = {
   adapter: {
     llamacpp: () => import('../plugins/adapter-llamacpp/index.js'),
+    vllm: () => import('../plugins/adapter-vllm/index.js'),
+    tgi: () => import('../plugins/adapter-tgi/index.js'),
+    triton: () => import('../plugins/adapter-triton/index.js'),
+    openai: () => import('../plugins/adapter-openai/index.js'),
   },
   provisioner: {},
 }

@@ -61,6 +61,9 @@ const WATCHDOG_TEXT: Record<WatchdogReason, (engine: string, t: StreamTimeouts) 
 
 const CANCELED = new Error('canceled')
 
+/** After a 401/403 the adapter reports `ready: false` this long, whatever its probe says (spec §1.4). */
+export const AUTH_HOLD_MS = 30_000
+
 /**
  * An adapter over a streaming HTTP protocol (spec adapters §1.3): `started` once the engine
  * answers 2xx with an event stream, one `token` per non-empty delta with `i` counting from 0,
@@ -70,7 +73,13 @@ const CANCELED = new Error('canceled')
 export function createHttpAdapter (protocol: EngineProtocol, binding: AdapterBinding, client: HttpClient, timeouts: StreamTimeouts, now: () => number = Date.now): WorkerAdapter {
   const running = new Map<string, Running>()
   let version: string | undefined
+  let authFailedAt = -Infinity
   const engine = protocol.engine
+  /** Notes credential failures on their way out. */
+  const out = (e: TokenEvent): TokenEvent => {
+    if (e.kind === 'error' && (e.data.upstream_status === 401 || e.data.upstream_status === 403)) authFailedAt = now()
+    return e
+  }
 
   const engineVersion = async (o?: CallOpts): Promise<string> => {
     version ??= await protocol.engineVersion(o)
@@ -108,7 +117,7 @@ export function createHttpAdapter (protocol: EngineProtocol, binding: AdapterBin
         if (!type.includes('text/event-stream')) throw new UpstreamError('malformed_frame', `${engine} answered ${res.status} with content-type "${type}", not an event stream`)
         version = await versionP
       } catch (e) {
-        yield run.canceled ? canceledEnd(0, 0) : fail(e)
+        yield run.canceled ? canceledEnd(0, 0) : out(fail(e))
         return
       }
       yield { kind: 'started', data: startedData(engine, version, d, o) }
@@ -150,7 +159,7 @@ export function createHttpAdapter (protocol: EngineProtocol, binding: AdapterBin
           if (run.canceled) break
           if (terminal) {
             if (!r.done && (terminal as TokenEvent).kind === 'end') { draining = true; drain(it) }
-            yield terminal
+            yield out(terminal)
             return
           }
         }
@@ -169,7 +178,10 @@ export function createHttpAdapter (protocol: EngineProtocol, binding: AdapterBin
 
   const adapter: WorkerAdapter = {
     engine,
-    health: (o) => protocol.health(o),
+    async health (o) {
+      const h = await protocol.health(o)
+      return now() - authFailedAt < AUTH_HOLD_MS ? { live: h.live, ready: false } : h
+    },
     props: (o) => protocol.props(o),
     engineVersion,
     submit,

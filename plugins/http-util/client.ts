@@ -215,7 +215,9 @@ function transportError (e: unknown, method: string, url: string): UpstreamError
 
 function statusError (status: number, text: string, headers: ResponseHeaders, method: string, url: string, now: number): UpstreamError {
   const { message, hint } = describeErrorText(text)
-  return new UpstreamError(conditionForStatus(status, hint), `${method} ${safeUrl(url)} answered ${status}${message ? `: ${message}` : ''}`,
+  const rid = headers['x-request-id']
+  const id = typeof rid === 'string' ? ` (x-request-id ${rid})` : ''
+  return new UpstreamError(conditionForStatus(status, hint), `${method} ${safeUrl(url)} answered ${status}${message ? `: ${message}` : ''}${id}`,
     { status, retryAfterMs: retryAfterMs(headers, now) })
 }
 

@@ -12,6 +12,9 @@ import type { RetryInfo } from '../../plugins/http-util/client.js'
 import { LlamacppOptions, llamacppProtocol } from '../../plugins/adapter-llamacpp/llamacpp.js'
 import { DEFAULT_TOKENS } from '../fixtures/engines/fake-engine.js'
 import { fakeLlamaServer } from '../fixtures/engines/llama-server.js'
+import { fakeOpenAi, fakeVllm } from '../fixtures/engines/openai-compat.js'
+import { OpenAiOptions, openAiProtocol } from '../../plugins/adapter-openai/openai.js'
+import { VllmOptions, vllmProtocol } from '../../plugins/adapter-vllm/vllm.js'
 import type { ConformanceTarget } from './adapter-conformance.js'
 import { manifestOf } from './build.js'
 
@@ -39,4 +42,26 @@ export const llamacppTarget: ConformanceTarget = {
     return { url: fake.url, tokens: DEFAULT_TOKENS, tokensOut: DEFAULT_TOKENS.length + 1, fake, close: () => fake.close() }
   },
   adapter: kitAdapter('llamacpp', LlamacppOptions, llamacppProtocol),
+}
+
+export const vllmTarget: ConformanceTarget = {
+  engine: 'vllm',
+  generatePath: '/v1/completions',
+  async start () {
+    const fake = await fakeVllm()
+    return { url: fake.url, tokens: DEFAULT_TOKENS, tokensOut: DEFAULT_TOKENS.length, fake, close: () => fake.close() }
+  },
+  adapter: kitAdapter('vllm', VllmOptions, vllmProtocol),
+}
+
+export const OPENAI_TEST_KEY = 'sk-canary123456'
+
+export const openaiTarget: ConformanceTarget = {
+  engine: 'openai',
+  generatePath: '/chat/completions',
+  async start () {
+    const fake = await fakeOpenAi({ key: OPENAI_TEST_KEY })
+    return { url: fake.url, tokens: DEFAULT_TOKENS, tokensOut: DEFAULT_TOKENS.length, fake, close: () => fake.close() }
+  },
+  adapter: kitAdapter('openai', OpenAiOptions, openAiProtocol, { model: 'gpt-fake', api_key: OPENAI_TEST_KEY, health_cache_ms: 0 }),
 }
