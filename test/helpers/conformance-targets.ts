@@ -13,6 +13,10 @@ import { LlamacppOptions, llamacppProtocol } from '../../plugins/adapter-llamacp
 import { DEFAULT_TOKENS } from '../fixtures/engines/fake-engine.js'
 import { fakeLlamaServer } from '../fixtures/engines/llama-server.js'
 import { fakeOpenAi, fakeVllm } from '../fixtures/engines/openai-compat.js'
+import { fakeTgi } from '../fixtures/engines/tgi.js'
+import { fakeTriton } from '../fixtures/engines/triton.js'
+import { TritonOptions, tritonProtocol } from '../../plugins/adapter-triton/triton.js'
+import { TgiOptions, tgiProtocol } from '../../plugins/adapter-tgi/tgi.js'
 import { OpenAiOptions, openAiProtocol } from '../../plugins/adapter-openai/openai.js'
 import { VllmOptions, vllmProtocol } from '../../plugins/adapter-vllm/vllm.js'
 import type { ConformanceTarget } from './adapter-conformance.js'
@@ -64,4 +68,24 @@ export const openaiTarget: ConformanceTarget = {
     return { url: fake.url, tokens: DEFAULT_TOKENS, tokensOut: DEFAULT_TOKENS.length, fake, close: () => fake.close() }
   },
   adapter: kitAdapter('openai', OpenAiOptions, openAiProtocol, { model: 'gpt-fake', api_key: OPENAI_TEST_KEY, health_cache_ms: 0 }),
+}
+
+export const tgiTarget: ConformanceTarget = {
+  engine: 'tgi',
+  generatePath: '/generate_stream',
+  async start () {
+    const fake = await fakeTgi()
+    return { url: fake.url, tokens: DEFAULT_TOKENS, tokensOut: DEFAULT_TOKENS.length + 1, fake, close: () => fake.close() }
+  },
+  adapter: kitAdapter('tgi', TgiOptions, tgiProtocol),
+}
+
+export const tritonTarget: ConformanceTarget = {
+  engine: 'triton',
+  generatePath: '/v2/models/ensemble/generate_stream',
+  async start () {
+    const fake = await fakeTriton()
+    return { url: fake.url, tokens: DEFAULT_TOKENS, tokensOut: DEFAULT_TOKENS.length, fake, close: () => fake.close() }
+  },
+  adapter: kitAdapter('triton', TritonOptions, tritonProtocol, { model: 'ensemble' }),
 }
