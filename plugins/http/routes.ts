@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { openapiRoute } from './openapi.js'
+import { capabilitiesRoute } from '../adapters/routes.js'
 
 /**
  * The route plugins mounted under `/v1`, in registration order. Each lives in the folder of
@@ -8,4 +9,5 @@ import { openapiRoute } from './openapi.js'
  */
 export const API_ROUTES: FastifyPluginAsync[] = [
   openapiRoute,
+  capabilitiesRoute,
 ]

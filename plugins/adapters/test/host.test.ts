@@ -153,8 +153,8 @@ t.test('health, props and the capability cache aggregate the bound replicas', as
   t.same(await host.health('q'), { live: false, ready: false })
   t.same(await host.props('p'), { slots_total: 5, slots_free: 5 })
   t.same(host.capabilities(), [
-    { engine: 'fake', ctx_max: 8192, supported_workloads: ['completion'], rate_limits: {}, features: { streaming: true, cancel: true }, concurrency: 5, engine_version: 'v1' },
-    { engine: 'other', ctx_max: 0, supported_workloads: ['completion'], rate_limits: {}, features: { streaming: true, cancel: true }, concurrency: 1 },
+    { engine: 'fake', ctx_max: 8192, supported_workloads: ['completion'], rate_limits: {}, features: { streaming: true, cancel: true }, concurrency: 5, engine_version: 'v1', pools: [{ pool_id: 'p', replicas: 2, slots_total: 5, ready: true }] },
+    { engine: 'other', ctx_max: 0, supported_workloads: ['completion'], rate_limits: {}, features: { streaming: true, cancel: true }, concurrency: 1, pools: [{ pool_id: 'q', replicas: 1, slots_total: 1, ready: false }] },
   ])
 })
 
