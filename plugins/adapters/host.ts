@@ -9,6 +9,7 @@ import { workerError } from '../../core/worker-errors.js'
 import { Breaker, DEFAULT_BREAKER, type BreakerPolicy } from './breaker.js'
 import { aggregateCapabilities } from './capabilities.js'
 import { createScraper, type ScrapeMetrics } from './scrape.js'
+import { HostRun, type HostRunHooks, type InFlight } from './host-run.js'
 
 export interface Binding {
   adapter: WorkerAdapter
@@ -24,7 +25,6 @@ export interface Binding {
   retired: boolean
 }
 
-interface InFlight { poolId: string, binding: Binding, controller: AbortController, canceled: boolean }
 
 export interface HostDeps {
   narrator?: Narrator
@@ -47,7 +47,6 @@ export interface AdapterHostInternal extends AdapterHost {
   close (): void
 }
 
-const errorEvent = (data: WorkerErrorData): TokenEvent => ({ kind: 'error', data })
 const COUNTED = new Set(['POOL_UNAVAILABLE', 'WORKER_RESET'])
 
 /**
@@ -170,56 +169,45 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
     } else if (event !== undefined) b.breaker.success()
   }
 
-  async function * stream (poolId: string, req: TaskRequest, o: { signal: AbortSignal, deadlineAt: number, replicaId?: string }): AsyncGenerator<TokenEvent> {
-    const chosen = await choose(poolId, req, o.replicaId)
-    if (!Array.isArray(chosen)) {
-      say({ action: 'error', target: chosen.engine, task_id: req.task_id, pool_id: poolId, error_kind: chosen.kind, retry_after_ms: chosen.retry_after_ms }, `cannot submit task ${req.task_id}: ${chosen.message}`, 'warn')
-      yield errorEvent(chosen)
-      return
-    }
-    const [replicaId, binding] = chosen
-    const engine = binding.adapter.engine
-    const ids = { target: engine, task_id: req.task_id, pool_id: poolId, replica_id: replicaId }
-    const d = determinismOf(req, poolConfig(poolId))
-    say({ action: 'submit', ...ids, engine_version: binding.engineVersion, seed: d.seed, sampler_profile_version: d.sampler_profile_version, model_digest: d.model_digest },
-      `submits task ${req.task_id} to ${engine} on ${poolId}/${replicaId}`)
-    const controller = new AbortController()
-    const entry: InFlight = { poolId, binding, controller, canceled: false }
-    const onAbort = (): void => { entry.canceled = true; controller.abort() }
-    if (o.signal.aborted) onAbort()
-    else o.signal.addEventListener('abort', onAbort, { once: true })
-    inFlight.set(req.task_id, entry)
-    binding.inFlight++
-    let tokens = 0
-    let last: TokenEvent | undefined
-    try {
-      for await (const event of binding.adapter.submit(req, { signal: controller.signal, deadlineAt: o.deadlineAt, poolId, replicaId })) {
-        if (entry.canceled) break
-        if (event.kind === 'token') tokens++
-        if (event.kind === 'end' || event.kind === 'error') { last = event; break }
-        yield event
+  const hooks = (poolId: string, req: TaskRequest, o: { signal: AbortSignal, replicaId?: string | undefined }): HostRunHooks => ({
+    choose: () => choose(poolId, req, o.replicaId),
+    refuse (e) {
+      say({ action: 'error', target: e.engine, task_id: req.task_id, pool_id: poolId, error_kind: e.kind, retry_after_ms: e.retry_after_ms }, `cannot submit task ${req.task_id}: ${e.message}`, 'warn')
+    },
+    begin (replicaId, binding) {
+      const d = determinismOf(req, poolConfig(poolId))
+      say({ action: 'submit', target: binding.adapter.engine, task_id: req.task_id, pool_id: poolId, replica_id: replicaId, engine_version: binding.engineVersion, seed: d.seed, sampler_profile_version: d.sampler_profile_version, model_digest: d.model_digest },
+        `submits task ${req.task_id} to ${binding.adapter.engine} on ${poolId}/${replicaId}`)
+      const controller = new AbortController()
+      const entry: InFlight = { poolId, binding, controller, canceled: false }
+      const onAbort = (): void => { entry.canceled = true; controller.abort() }
+      if (o.signal.aborted) onAbort()
+      else o.signal.addEventListener('abort', onAbort, { once: true })
+      ends.set(entry, () => o.signal.removeEventListener('abort', onAbort))
+      inFlight.set(req.task_id, entry)
+      binding.inFlight++
+      return entry
+    },
+    end (entry, replicaId, last) {
+      ends.get(entry)?.()
+      ends.delete(entry)
+      if (inFlight.get(req.task_id) === entry) inFlight.delete(req.task_id)
+      entry.binding.inFlight--
+      closeWhenIdle(entry.binding)
+      if (last === undefined) return
+      const engine = entry.binding.adapter.engine
+      outcome(poolId, replicaId, entry.binding, entry.canceled ? undefined : last)
+      const ids = { target: engine, task_id: req.task_id, pool_id: poolId, replica_id: replicaId }
+      if (last.kind === 'end') {
+        say({ action: 'end', ...ids, tokens_out: last.data.tokens_out, decode_time_ms: last.data.decode_time_ms, stop_reason: last.data.stop_reason },
+          `ends task ${req.task_id} on ${engine} after ${last.data.tokens_out} tokens (${last.data.stop_reason})`)
+      } else if (last.kind === 'error') {
+        say({ action: 'error', ...ids, error_kind: last.data.kind, retriable: last.data.retriable, upstream_status: last.data.upstream_status },
+          `task ${req.task_id} on ${engine} fails: ${last.data.kind}`, 'warn')
       }
-      if (!last && !entry.canceled) last = errorEvent({ kind: 'WORKER_RESET', message: 'the engine stream ended without a terminal event', retriable: false, engine })
-    } catch (err) {
-      if (!entry.canceled) last = errorEvent(workerError('adapter_exception', engine, `adapter failure: ${(err as Error).message}`))
-    } finally {
-      o.signal.removeEventListener('abort', onAbort)
-      inFlight.delete(req.task_id)
-      binding.inFlight--
-      closeWhenIdle(binding)
-    }
-    if (entry.canceled) last = { kind: 'end', data: { tokens_out: tokens, decode_time_ms: 0, stop_reason: 'canceled' } }
-    outcome(poolId, replicaId, binding, entry.canceled ? undefined : last)
-    if (last!.kind === 'end') {
-      say({ action: 'end', ...ids, tokens_out: last!.data.tokens_out, decode_time_ms: last!.data.decode_time_ms, stop_reason: last!.data.stop_reason },
-        `ends task ${req.task_id} on ${engine} after ${last!.data.tokens_out} tokens (${last!.data.stop_reason})`)
-    } else {
-      const e = last!.data as WorkerErrorData
-      say({ action: 'error', ...ids, error_kind: e.kind, retriable: e.retriable, upstream_status: e.upstream_status, tokens_out: tokens },
-        `task ${req.task_id} on ${engine} fails: ${e.kind}`, 'warn')
-    }
-    yield last!
-  }
+    },
+  })
+  const ends = new WeakMap<InFlight, () => void>()
 
   const timers: NodeJS.Timeout[] = []
   const host: AdapterHostInternal = {
@@ -248,7 +236,7 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
       }
       return out
     },
-    submit: stream,
+    submit: (poolId, req, o) => new HostRun(hooks(poolId, req, o), poolId, req, o.deadlineAt),
     async cancel (poolId, taskId) {
       const entry = inFlight.get(taskId)
       if (!entry) return

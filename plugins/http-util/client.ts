@@ -80,6 +80,8 @@ export class HttpClient {
   private readonly policy: BackoffPolicy
   private readonly now: () => number
   private closed = false
+  /** Aborts every request still running when close() runs out of grace. */
+  private readonly shutdown = new AbortController()
 
   constructor (o: HttpClientOptions = {}) {
     this.o = o
@@ -116,7 +118,7 @@ export class HttpClient {
     const u = new URL(url)
     for (let attempt = 1; ; attempt++) {
       const timeout = AbortSignal.timeout(timeoutMs)
-      const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout
+      const signal = AbortSignal.any(o.signal ? [o.signal, timeout, this.shutdown.signal] : [timeout, this.shutdown.signal])
       let err: UpstreamError
       try {
         const res = await this.agentFor(u.origin).request({
@@ -126,6 +128,7 @@ export class HttpClient {
       } catch (e) {
         if (o.signal?.aborted) throw o.signal.reason
         if (e instanceof UpstreamError) throw e
+        if (this.shutdown.signal.aborted) throw closing()
         err = timeout.aborted
           ? new UpstreamError('control_timeout', `${method} ${safeUrl(url)} got no answer within ${timeoutMs} ms`)
           : transportError(e, method, url)
@@ -157,13 +160,14 @@ export class HttpClient {
       let err: UpstreamError
       try {
         const res = await this.agentFor(u.origin).request({
-          origin: u.origin, path: u.pathname + u.search, method: 'POST', signal: o.signal, headersTimeout: 0, bodyTimeout: 0, ...encode(o.headers, o.body),
+          origin: u.origin, path: u.pathname + u.search, method: 'POST', signal: AbortSignal.any([o.signal, this.shutdown.signal]), headersTimeout: 0, bodyTimeout: 0, ...encode(o.headers, o.body),
         })
         if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body }
         const text = await readText(res.body, ERROR_BODY_MAX, url).catch(() => '')
         err = statusError(res.statusCode, text, res.headers, 'POST', url, this.now())
       } catch (e) {
         if (o.signal.aborted) throw o.signal.reason
+        if (this.shutdown.signal.aborted) throw closing()
         err = transportError(e, 'POST', url)
       }
       if (!UPSTREAM_CONDITIONS[err.condition].retriable || attempt >= this.policy.attempts) throw err
@@ -183,18 +187,18 @@ export class HttpClient {
     await sleep(ms, signal)
   }
 
-  /** Closes every Agent and its sockets, destroying what is still streaming after `graceMs`; later calls fail. */
+  /** Closes every Agent and its sockets, aborting what still runs after `graceMs`; later calls fail. */
   async close (graceMs = 1000): Promise<void> {
     this.closed = true
     const agents = [...this.agents.values()]
     this.agents.clear()
-    await Promise.all(agents.map(async (a) => {
-      const timer = setTimeout(() => { void a.destroy().catch(() => {}) }, graceMs)
-      await a.close().catch(() => {})
-      clearTimeout(timer)
-    }))
+    const timer = setTimeout(() => this.shutdown.abort(closing()), graceMs)
+    await Promise.all(agents.map((a) => a.close().catch(() => {})))
+    clearTimeout(timer)
   }
 }
+
+const closing = (): UpstreamError => new UpstreamError('stale_socket', 'the HTTP client is closed: the server is stopping')
 
 function encode (headers: Record<string, string> = {}, body: unknown): { headers: Record<string, string>, body?: string } {
   if (body === undefined) return { headers }

@@ -167,3 +167,18 @@ t.test('app.adapterHost is decorated and unbinds (closing adapters) when the app
   await app.close()
   t.equal(closed, true)
 })
+
+t.test('a consumer leaving early unregisters the task; an adapter whose submit throws at once yields INTERNAL', async (t) => {
+  const host = createAdapterHost()
+  const a = fakeAdapter({ script: tokens(5) })
+  await host.bind('p', 'r0', a)
+  for await (const e of host.submit('p', req('early'), opts())) if (e.kind === 'token') break
+  t.same(host.replicas('p').map((r) => r.inFlight), [0])
+  const it = host.submit('p', req('never'), opts())[Symbol.asyncIterator]()
+  t.same(await it.return!(), { value: undefined, done: true }, 'return before the first next is a no-op')
+  t.same(await it.next(), { value: undefined, done: true })
+  await host.unbind('p', 'r0')
+  await host.bind('p', 'r1', { ...fakeAdapter(), submit: () => { throw new Error('sync bug') } })
+  t.match(await collect(host.submit('p', req('sync'), opts())), [{ kind: 'error', data: { kind: 'INTERNAL', message: 'adapter failure: sync bug' } }])
+  t.same(host.replicas('p').map((r) => r.inFlight), [0])
+})
