@@ -9,7 +9,13 @@ export type Builtins = Record<ExtensionKind, Record<string, ModuleLoader>>
  * Adapters and provisioners land here as they are built.
  */
 export const BUILTINS: Builtins = {
-  adapter: {},
+  adapter: {
+    llamacpp: () => import('../plugins/adapter-llamacpp/index.js'),
+    vllm: () => import('../plugins/adapter-vllm/index.js'),
+    tgi: () => import('../plugins/adapter-tgi/index.js'),
+    triton: () => import('../plugins/adapter-triton/index.js'),
+    openai: () => import('../plugins/adapter-openai/index.js'),
+  },
   provisioner: {
     embedded: () => import('../providers/embedded/index.js'),
   },

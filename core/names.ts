@@ -18,6 +18,12 @@ export const NAMES = {
   http: 'orc.http',
   /** Built-in provider extension `embedded` (not a boot stage). */
   embedded: 'orc.provider.embedded',
+  // built-in adapter extensions (registered right after orc.adapters when the manifest enables them)
+  adapterLlamacpp: 'orc.adapter.llamacpp',
+  adapterVllm: 'orc.adapter.vllm',
+  adapterTgi: 'orc.adapter.tgi',
+  adapterTriton: 'orc.adapter.triton',
+  adapterOpenai: 'orc.adapter.openai',
 } as const
 
 /** The boot graph, in registration order (extensions load right after their registry). */

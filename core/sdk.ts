@@ -102,7 +102,28 @@ export interface WorkerAdapter {
   /** Best-effort and idempotent: after it returns no further `token` is yielded for the task. */
   cancel (taskId: string): Promise<void>
   engineVersion (o?: CallOpts): Promise<string>
+  /** Optional: what the engine can do (ctx, slots, features); feeds the host's capability cache (ORCH-3603). */
+  capabilities? (o?: CallOpts): Promise<CapabilitySnapshot>
+  /** Optional: the engine's own metrics mapped to contract gauges (spec §5.4); the host sets them. */
+  scrapeMetrics? (o?: CallOpts): Promise<EngineMetricsSnapshot>
   close (): Promise<void>
+}
+
+/** One replica's capabilities as its adapter reports them; fields left out are unknown. */
+export interface CapabilitySnapshot {
+  ctx_max?: number | null
+  slots_total?: number | null
+  engine_version?: string | null
+  supported_workloads?: Array<'completion' | 'embedding' | 'rerank'>
+  rate_limits?: Record<string, unknown>
+  /** e.g. `streaming`, `cancel`, `seed`, `metrics_scrape`, `batching`. */
+  features?: Record<string, unknown>
+}
+
+/** Engine-native series mapped to the contract (kv_cache_usage_ratio 0..1; Triton GPU gauges). */
+export interface EngineMetricsSnapshot {
+  kv_cache_usage_ratio?: number
+  gpus?: Array<{ device: string, utilization_percent?: number, vram_used_bytes?: number }>
 }
 
 /** Where one replica of a pool is reachable, handed to an adapter factory. */
@@ -136,6 +157,8 @@ export interface EngineCapability {
   features: Record<string, unknown>
   concurrency?: number
   engine_version?: string
+  /** Per configured pool of the engine (additive, spec adapters §3.2). */
+  pools?: Array<{ pool_id: string, replicas: number, slots_total: number, ready: boolean }>
 }
 
 export interface ReplicaStatus {
@@ -217,6 +240,13 @@ export interface ProvisionerRegistry {
   /** The provisioner for a pool's (engine, mode), or undefined when none is enabled. */
   providerFor (engine: string, mode: ProvisioningMode): Provisioner | undefined
 }
+
+// The error mapping table and determinism helpers every adapter shares (spec adapters §1.4, §1.7).
+export {
+  UPSTREAM_CONDITIONS, PUBLIC_ERROR_KIND, WORKER_MESSAGE_MAX, workerError, workerMessage, conditionForStatus, conditionForTransport,
+  type UpstreamCondition, type PublicWorkerErrorKind, type ErrorHint, type WorkerErrorExtra,
+} from './worker-errors.js'
+export { SAMPLER_PROFILES, DEFAULT_SAMPLER_PROFILE, SEED_MAX, deriveSeed, determinismOf, isKnownProfile, type Determinism, type DeterminismPool, type SamplerProfile } from './determinism.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

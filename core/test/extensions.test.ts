@@ -39,7 +39,7 @@ t.test('a third-party adapter package is imported by its npm name, options valid
 
 t.test('a package that is not installed names the entry and the package, with the fix', async (t) => {
   const lines = await linesOf(resolveExtensions(manifestOf({ adapters: ['orc-adapter-not-installed'] })))
-  t.same(lines, ['/adapters/0: package "orc-adapter-not-installed" is not installed; install it next to llama-orch with `npm install orc-adapter-not-installed`, or fix the name'])
+  t.same(lines, ['/adapters/0: package "orc-adapter-not-installed" is not installed; install it next to llama-orch with `npm install orc-adapter-not-installed`, or fix the name (built-in adapters: llamacpp, vllm, tgi, triton, openai)'])
 })
 
 t.test('built-ins load from the static map and shadow packages of the same name', async (t) => {

@@ -4,6 +4,7 @@ import { dataPlaneRoutes } from '../queue/routes.js'
 import { poolRoutes } from '../pool/routes.js'
 import { catalogRoutes } from '../catalog/routes.js'
 import { artifactRoutes } from '../artifacts/routes.js'
+import { capabilitiesRoute } from '../adapters/routes.js'
 
 /**
  * The route plugins mounted under `/v1`, in registration order. Each lives in the folder of
@@ -16,4 +17,5 @@ export const API_ROUTES: FastifyPluginAsync[] = [
   poolRoutes as FastifyPluginAsync,
   catalogRoutes,
   artifactRoutes,
+  capabilitiesRoute,
 ]

@@ -46,7 +46,8 @@ export function createPlacement (config: PlacementConfig, deps: PlacementDeps): 
         id: c.id,
         engine: e.engine ?? c.engine,
         ...(e.engine_version ? { engineVersion: e.engine_version } : {}),
-        modelId: e.model_id ?? c.model,
+        // tasks name the pool's logical model (D12), whatever file or repo serves it now
+        modelId: c.model,
         live: e.health.live && !stale,
         ready: e.health.ready && e.state !== 'Draining' && !stale,
         draining: e.draining || e.state === 'Draining',

@@ -65,8 +65,11 @@ function pipeline (core: Core, req: TaskRequest, correlationId: string): Admitte
   }
   // 2. deadline
   if (req.deadline_ms <= 0) throw new ApiError('DEADLINE_UNMET', '/deadline_ms must be > 0 (a relative budget in ms from admission)', { engine })
-  // 3. catalog lifecycle
-  if (core.lifecycle(req.model_ref) === 'Retired') {
+  // 3. catalog lifecycle: the model named, or the catalog model every candidate pool serves
+  const candidates = core.placement.snapshots().filter((p) => p.engine === engine && p.modelId === req.model_ref)
+  const serving = candidates.map((p) => core.registry.get(p.id)?.model_id)
+  if (core.lifecycle(req.model_ref) === 'Retired' ||
+    (serving.length > 0 && serving.every((m) => m !== null && m !== undefined && core.lifecycle(m) === 'Retired'))) {
     throw new ApiError('MODEL_DEPRECATED', `model ${req.model_ref} is Retired in the catalog; pick an Active model`, { engine })
   }
   // 4. session: turns and budgets (D8)
@@ -76,7 +79,6 @@ function pipeline (core: Core, req: TaskRequest, correlationId: string): Admitte
   if (refusal) throw invalid(refusal, engine)
   // 5. guardrails: ctx and the prompt + generation budget against the candidate pools
   const promptTokens = estimateTokens(req)
-  const candidates = core.placement.snapshots().filter((p) => p.engine === engine && p.modelId === req.model_ref)
   const ctxMax = Math.max(0, ...candidates.map((p) => p.ctxMax))
   if (candidates.length > 0 && req.ctx > ctxMax) throw invalid(`/ctx ${req.ctx} is over the largest ctx_max (${ctxMax}) of the pools serving ${req.model_ref}`, engine)
   const need = promptTokens + req.max_tokens

@@ -153,8 +153,8 @@ t.test('health, props and the capability cache aggregate the bound replicas', as
   t.same(await host.health('q'), { live: false, ready: false })
   t.same(await host.props('p'), { slots_total: 5, slots_free: 5 })
   t.same(host.capabilities(), [
-    { engine: 'fake', ctx_max: 8192, supported_workloads: ['completion'], rate_limits: {}, features: { streaming: true, cancel: true }, concurrency: 5, engine_version: 'v1' },
-    { engine: 'other', ctx_max: 0, supported_workloads: ['completion'], rate_limits: {}, features: { streaming: true, cancel: true }, concurrency: 1 },
+    { engine: 'fake', ctx_max: 8192, supported_workloads: ['completion'], rate_limits: {}, features: { streaming: true, cancel: true }, concurrency: 5, engine_version: 'v1', pools: [{ pool_id: 'p', replicas: 2, slots_total: 5, ready: true }] },
+    { engine: 'other', ctx_max: 0, supported_workloads: ['completion'], rate_limits: {}, features: { streaming: true, cancel: true }, concurrency: 1, pools: [{ pool_id: 'q', replicas: 1, slots_total: 1, ready: false }] },
   ])
 })
 
@@ -166,4 +166,19 @@ t.test('app.adapterHost is decorated and unbinds (closing adapters) when the app
   t.same(app.adapterHost.replicas().length, 1)
   await app.close()
   t.equal(closed, true)
+})
+
+t.test('a consumer leaving early unregisters the task; an adapter whose submit throws at once yields INTERNAL', async (t) => {
+  const host = createAdapterHost()
+  const a = fakeAdapter({ script: tokens(5) })
+  await host.bind('p', 'r0', a)
+  for await (const e of host.submit('p', req('early'), opts())) if (e.kind === 'token') break
+  t.same(host.replicas('p').map((r) => r.inFlight), [0])
+  const it = host.submit('p', req('never'), opts())[Symbol.asyncIterator]()
+  t.same(await it.return!(), { value: undefined, done: true }, 'return before the first next is a no-op')
+  t.same(await it.next(), { value: undefined, done: true })
+  await host.unbind('p', 'r0')
+  await host.bind('p', 'r1', { ...fakeAdapter(), submit: () => { throw new Error('sync bug') } })
+  t.match(await collect(host.submit('p', req('sync'), opts())), [{ kind: 'error', data: { kind: 'INTERNAL', message: 'adapter failure: sync bug' } }])
+  t.same(host.replicas('p').map((r) => r.inFlight), [0])
 })

@@ -175,3 +175,13 @@ t.test('I49: a Retired model gets 403 MODEL_DEPRECATED when the catalog knows li
   t.equal(res.status, 403)
   t.match(res.json, { code: 'MODEL_DEPRECATED', retriable: false })
 })
+
+t.test('I49: tasks name the pool\'s logical model (D12); a Retired catalog model behind it is MODEL_DEPRECATED too', async (t) => {
+  const h = await f0(t)
+  h.app.pool.registry.upsert('pool0', { model_id: 'file:/models/m0.gguf' })
+  t.equal((await h.post(h.task())).status, 202, 'model0 still places on pool0 while it serves file:/models/m0.gguf')
+  Object.assign(h.app.catalog, { lifecycle: (id: string) => id === 'file:/models/m0.gguf' ? 'Retired' : undefined })
+  const res = await h.post(h.task())
+  t.equal(res.status, 403)
+  t.match(res.json, { code: 'MODEL_DEPRECATED', message: 'model model0 is Retired in the catalog; pick an Active model' })
+})

@@ -1,0 +1,82 @@
+import t from 'tap'
+import type { Test } from 'tap'
+import { collect, taskRequest } from '../../../test/helpers/adapter-conformance.js'
+import { kitAdapter, OPENAI_TEST_KEY } from '../../../test/helpers/conformance-targets.js'
+import { fakeOpenAi, OPENAI_FINGERPRINT } from '../../../test/fixtures/engines/openai-compat.js'
+import { OpenAiOptions, openAiProtocol } from '../openai.js'
+
+const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
+
+async function setup (t: Test, options: Record<string, unknown>, env?: Record<string, string>) {
+  const fake = await fakeOpenAi({ key: OPENAI_TEST_KEY })
+  const saved = { ...process.env }
+  Object.assign(process.env, env)
+  const { adapter, close } = kitAdapter('openai', OpenAiOptions, openAiProtocol, { model: 'gpt-fake', ...options })(fake.url, {}, () => {})
+  t.teardown(async () => { process.env = saved; await close(); await fake.close() })
+  return { fake, adapter }
+}
+
+t.test('chat body: max_completion_tokens, temperature 0, top_p 1, seed; headers carry key, organization, project', async (t) => {
+  const { fake, adapter } = await setup(t, { api_key: OPENAI_TEST_KEY, organization: 'org-1', project: 'proj-1' })
+  const events = await collect(adapter.submit(taskRequest('openai', { prompt: 'hi', max_tokens: 4 }), opts()))
+  const hit = fake.hits('/chat/completions')[0]!
+  t.match(hit.body, { model: 'gpt-fake', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 4, stream: true, temperature: 0, top_p: 1 })
+  t.match(hit.headers, { authorization: `Bearer ${OPENAI_TEST_KEY}`, 'openai-organization': 'org-1', 'openai-project': 'proj-1' })
+  t.match(events.find((e) => e.kind === 'metrics'), { data: { system_fingerprint: OPENAI_FINGERPRINT } })
+  t.match(events.at(-1), { kind: 'end', data: { stop_reason: 'length', tokens_out: 4 } })
+  t.match(events[0], { data: { engine_version: 'gpt-fake' } })
+})
+
+t.test('legacy completions; the key from the environment variable named in the options', async (t) => {
+  const { fake, adapter } = await setup(t, { api: 'completions', api_key_env: 'ORC_TEST_OPENAI_KEY' }, { ORC_TEST_OPENAI_KEY: OPENAI_TEST_KEY })
+  const events = await collect(adapter.submit(taskRequest('openai', { prompt: 'hi' }), opts()))
+  t.match(fake.hits('/completions')[0]!.body, { prompt: 'hi', max_tokens: 64 })
+  t.match(events.at(-1), { kind: 'end', data: { stop_reason: 'stop' } })
+  t.same(await adapter.props(), { slots_total: null, slots_free: null, ctx_max: null, engine_version: 'gpt-fake' })
+})
+
+t.test('a wrong key: 401 → ADAPTER, no retry, health not ready; the key is never in any error (scenario 12)', async (t) => {
+  const wrong = 'sk-wrong-canary-987654'
+  const { fake, adapter } = await setup(t, { api_key: wrong, health_cache_ms: 60_000 })
+  const events = await collect(adapter.submit(taskRequest('openai'), opts()))
+  t.match(events, [{ kind: 'error', data: { kind: 'ADAPTER', retriable: false, upstream_status: 401, message: /Incorrect API key provided.*x-request-id req_fake123/ } }])
+  t.equal(fake.hits('/chat/completions').length, 1)
+  const before = fake.hits('/models/gpt-fake').length
+  t.same(await adapter.health(), { live: true, ready: false })
+  t.same(await adapter.health(), { live: true, ready: false }, 'cached')
+  t.equal(fake.hits('/models/gpt-fake').length - before, 1, 'the cached answer saves a call')
+  await t.rejects(adapter.engineVersion(), /answered 401/)
+  const text = JSON.stringify(events)
+  t.notMatch(text, /wrong-canary|987654|sk-wro\*/)
+})
+
+t.test('no key at all, an unknown model: health reports live but not ready; a version falls back to the model id', async (t) => {
+  const fake = await fakeOpenAi()
+  const { adapter, close } = kitAdapter('openai', OpenAiOptions, openAiProtocol, { model: 'nope', api_key_env: 'ORC_UNSET_VAR_X', health_cache_ms: 0 })(fake.url, {}, () => {})
+  t.teardown(async () => { await close(); await fake.close() })
+  t.same(await adapter.health(), { live: true, ready: false })
+  t.notOk(fake.requests[0]!.headers.authorization)
+  t.match(await adapter.capabilities!(), { engine_version: 'nope', features: { remote: true } })
+  const bare = await fakeOpenAi()
+  const b = kitAdapter('openai', OpenAiOptions, openAiProtocol, { model: 'gpt-fake', base_url: `${bare.url}/` })('', {}, () => {})
+  t.teardown(async () => { await b.close(); await bare.close() })
+  t.equal(await b.adapter.engineVersion(), 'gpt-fake', 'base_url wins over the replica URL')
+  const events = await collect(b.adapter.submit({ ...taskRequest('openai'), prompt: undefined, inputs: ['x', 'y'] } as never, opts()))
+  t.equal(bare.hits('/chat/completions')[0]!.body.messages[0].content, 'x\ny')
+  t.match(events.at(-1), { kind: 'end' })
+})
+
+t.test('defaults: the OpenAI base URL and the pool model; the built-in loads only when listed', async (t) => {
+  const { bindingFor } = await import('../../../test/helpers/conformance-targets.js')
+  const { Value } = await import('typebox/value')
+  const { OPENAI_BASE_URL } = await import('../index.js')
+  const options = Value.Default(OpenAiOptions, {}) as never
+  const p = openAiProtocol({ ...bindingFor('openai', ''), baseUrl: '' }, options, { client: {} as never, http: {} as never })
+  t.equal(p.baseUrl, OPENAI_BASE_URL)
+  t.match(p.open({ ...taskRequest('openai'), prompt: undefined } as never, { seed: 1, profile: 'v1', strict: false }).body, { model: 'tiny', messages: [{ content: '' }] })
+  const { build } = await import('../../../test/helpers/build.js')
+  const without = await build(t, { adapters: ['llamacpp'] })
+  t.notOk(without.app.adapters.get('openai'), 'not listed: not loaded')
+  const { app } = await build(t, { adapters: [{ package: 'openai', options: { base_url: 'https://api.example.test/v1', api_key: OPENAI_TEST_KEY } }] })
+  t.same(app.adapters.engines(), ['openai'])
+})

@@ -1,0 +1,5 @@
+import t from 'tap'
+import { adapterConformance } from '../../../test/helpers/adapter-conformance.js'
+import { vllmTarget } from '../../../test/helpers/conformance-targets.js'
+
+adapterConformance(t, vllmTarget)
