@@ -80,7 +80,7 @@ t.test('K58: the admission log line carries queue_position and predicted_start_m
   t.match(scrape, /tokens_in_total\{[^}]*\} 3/, 'tokens_in from the adapter')
   t.match(scrape, /latency_first_token_ms_count\{[^}]*priority="interactive"\} 1/)
   t.match(scrape, /latency_decode_ms_count\{[^}]*\} 1/)
-  const end = h.capture.records().find((r) => r.action === 'end' && r.task_id === body.task_id)
+  const end = h.capture.records().find((r) => r.actor === 'orchestratord' && r.action === 'end' && r.task_id === body.task_id)
   t.match(end, { tokens_out: 1, job_id: body.task_id, pool_id: 'pool0', replica_id: 'r0', engine_version: 'mock-1.0.0' }, '§4.7 fields on the end line')
 })
 
