@@ -33,6 +33,8 @@ export interface ConformanceTarget {
   request?: Partial<TaskRequest>
   /** Tokens a long stream should produce for the cancel check (fakes only). */
   longTokens?: number
+  /** Request fields that make a real engine stream long enough to cancel mid-way. */
+  longRequest?: Partial<TaskRequest>
 }
 
 let n = 0
@@ -110,7 +112,7 @@ export function adapterConformance (t: Test, target: ConformanceTarget): void {
       engine.fake.faults.tokens = Array.from({ length: target.longTokens ?? 60 }, (_, i) => `t${i} `)
       engine.fake.faults.tokenDelayMs = 15
     }
-    const r = req({ max_tokens: 512 })
+    const r = req({ max_tokens: 512, ...target.longRequest })
     let writtenAtCancel = 0
     let afterCancel = 0
     let canceled = false

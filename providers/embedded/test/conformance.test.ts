@@ -16,6 +16,8 @@ t.setTimeout(180_000)
 adapterConformance(t, {
   ...llamacppTarget,
   request: { prompt: 'Count: 3', max_tokens: 16 },
+  // "Count: 3" ends after six tokens, before a cancel could land; this prompt never ends
+  longRequest: { prompt: 'abc' },
   async start () {
     const dir = await mkdtemp(join(tmpdir(), 'orc-conformance-'))
     const model = join(dir, 'tiny.gguf')
