@@ -46,6 +46,8 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
   private readonly queue: TokenEvent[] = []
   private qi = 0
   private tokens = 0
+  /** Token events handed to the consumer: a canceled end counts these, not tokens still queued (D15). */
+  private delivered = 0
   private firstTokenAt = 0
   private terminal: TokenEvent | undefined
   private done = false
@@ -67,6 +69,7 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
   next (): Promise<IteratorResult<TokenEvent>> {
     if (this.qi < this.queue.length && !this.run.canceled) {
       const value = this.queue[this.qi++]!
+      if (value.kind === 'token') this.delivered++
       if (this.qi === this.queue.length) { this.queue.length = 0; this.qi = 0; this.dog?.resume() }
       return Promise.resolve({ value, done: false })
     }
@@ -152,7 +155,7 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
   private readonly resetAtEof = (sink: FrameSink): void => { sink.fail('reset_after_headers', `${this.ctx.protocol.engine} closed the stream without a final frame`) }
 
   private canceledEnd (): TokenEvent {
-    return { kind: 'end', data: { tokens_out: this.tokens, decode_time_ms: this.elapsed(), stop_reason: 'canceled' } }
+    return { kind: 'end', data: { tokens_out: this.delivered, decode_time_ms: this.elapsed(), stop_reason: 'canceled' } }
   }
 
   /** The last event (or none when the consumer left); `drain` keeps reading the rest of a finished body. */

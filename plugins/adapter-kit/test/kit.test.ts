@@ -45,6 +45,17 @@ t.test('the consumer leaving early closes the upstream request', async (t) => {
   t.not(fake.streams[0]?.disconnectedAt, null)
 })
 
+t.test('a canceled end counts the tokens delivered, not those decoded from the same chunk and dropped (D15)', async (t) => {
+  // one engine frame carrying two tokens: both are decoded before the consumer sees the first
+  const twoPerFrame: GenerationStream['frame'] = (data, _e, sink) => { const v = JSON.parse(data); if (v.t !== undefined) { sink.token(v.t); sink.token(`${v.t}'`) } if (v.end) sink.end({ stop_reason: 'eos' }) }
+  const { fake, adapter } = await setup(t, twoPerFrame)
+  fake.faults.tokens = ['a', 'b', 'c']
+  const r = taskRequest('kit')
+  const events = await collect(adapter.submit(r, opts()), async (e) => { if (e.kind === 'token' && e.data.i === 0) await adapter.cancel(r.task_id) })
+  t.same(events.filter((e) => e.kind === 'token').map((e) => e.data), [{ t: 'a', i: 0 }])
+  t.match(events.at(-1), { kind: 'end', data: { stop_reason: 'canceled', tokens_out: 1 } })
+})
+
 t.test('close() ends streams in flight as canceled; cancel of an unknown task is a no-op', async (t) => {
   const { fake, adapter } = await setup(t)
   fake.faults.tokens = Array.from({ length: 50 }, (_, i) => `${i}`)
