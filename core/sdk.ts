@@ -169,6 +169,8 @@ export interface ReplicaStatus {
   breaker: 'closed' | 'open' | 'half-open'
   /** Tasks this host is streaming on the replica right now. */
   inFlight: number
+  /** The context window the engine reports (else the pool's configured `ctx`); null when unknown. */
+  ctxMax: number | null
 }
 
 /**

@@ -232,7 +232,7 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
       const out: ReplicaStatus[] = []
       for (const [p, replicas] of pools) {
         if (poolId !== undefined && p !== poolId) continue
-        for (const [r, b] of replicas) out.push({ poolId: p, replicaId: r, engine: b.adapter.engine, engineVersion: b.engineVersion, breaker: b.breaker.state(clock.nowMs()), inFlight: b.inFlight })
+        for (const [r, b] of replicas) out.push({ poolId: p, replicaId: r, engine: b.adapter.engine, engineVersion: b.engineVersion, breaker: b.breaker.state(clock.nowMs()), inFlight: b.inFlight, ctxMax: b.ctxMax })
       }
       return out
     },

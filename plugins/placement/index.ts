@@ -20,14 +20,18 @@ export interface PlacementOptions extends Partial<PlacementConfig> { clock?: Clo
 const placementPlugin: FastifyPluginAsync<PlacementOptions> = async (app, opts) => {
   const { clock = systemClock, ...rest } = opts
   const config = Value.Default(PlacementConfig, Value.Clone(rest)) as PlacementConfig
-  app.decorate('placement', createPlacement(config, { registry: app.pool.registry, configs: app.pool.configs, clock }))
+  const engineCtxMax = (poolId: string): number | null => {
+    const known = app.adapterHost.replicas(poolId).flatMap((r) => r.ctxMax === null ? [] : [r.ctxMax])
+    return known.length > 0 ? Math.min(...known) : null
+  }
+  app.decorate('placement', createPlacement(config, { registry: app.pool.registry, configs: app.pool.configs, clock, engineCtxMax }))
 }
 
 export default fp(placementPlugin, {
   name: NAMES.placement,
   fastify: '5.x',
   dependencies: [NAMES.pool, NAMES.adapters],
-  decorators: { fastify: ['pool', 'adapters'] },
+  decorators: { fastify: ['pool', 'adapters', 'adapterHost'] },
 })
 
 export { decide, incompatibility, noCapacityCode, capAtLeast } from './placement.js'

@@ -25,7 +25,13 @@ export interface Placement {
   place (job: JobSpec, o?: PlaceOptions): PlacementDecision
 }
 
-export interface PlacementDeps { registry: PoolRegistry, configs: readonly PoolConfig[], clock: Clock }
+export interface PlacementDeps {
+  registry: PoolRegistry
+  configs: readonly PoolConfig[]
+  clock: Clock
+  /** The context window the pool's bound engine reports, when known (adapter capabilities). */
+  engineCtxMax?: (poolId: string) => number | null
+}
 
 const UNBOUNDED_CTX = Number.MAX_SAFE_INTEGER
 
@@ -34,6 +40,8 @@ export function createPlacement (config: PlacementConfig, deps: PlacementDeps): 
   const cache = createDecisionCache(config.cache_ttl_ms)
   let version = 1
   let fingerprint = ''
+  // the tighter of what the operator configured and what the engine says it serves
+  const ctxMaxOf = (c: PoolConfig): number => Math.min(c.ctx ?? UNBOUNDED_CTX, deps.engineCtxMax?.(c.id) ?? UNBOUNDED_CTX)
 
   const snapshots = (queueLen?: (poolId: string) => number): PoolSnapshot[] => {
     const now = clock.nowMs()
@@ -57,7 +65,7 @@ export function createPlacement (config: PlacementConfig, deps: PlacementDeps): 
         vramFreeBytes: e.vram_free_bytes ?? 0,
         ...(e.compute_capability ? { computeCapability: e.compute_capability } : {}),
         deviceMask: [...e.device_mask],
-        ctxMax: c.ctx ?? UNBOUNDED_CTX,
+        ctxMax: ctxMaxOf(c),
         ...(c.quant ? { quantizations: [c.quant] } : {}),
         ...(c.sampler_profile_version ? { samplerProfileVersion: c.sampler_profile_version } : {}),
         ...(e.perf_tokens_per_s !== null ? { perfTokensPerS: e.perf_tokens_per_s } : {}),

@@ -2,6 +2,7 @@ import t from 'tap'
 import { build, fixturePool, FIXTURE_ADAPTER } from '../../../test/helpers/build.js'
 import { fakeClock } from '../../../core/clock.js'
 import type { JobSpec } from '../placement.js'
+import { createPlacement } from '../service.js'
 
 const job: JobSpec = { engine: 'fixture', modelId: 'echo', requiredCtx: 0, priority: 'interactive' }
 
@@ -11,6 +12,13 @@ t.test('the placement, queue and http stages are in place for the data plane', a
   t.same(app.queue.poolIds, ['a', 'b'])
   const res = await app.inject({ url: '/v1/replicasets' })
   t.equal(res.statusCode, 404, 'removed endpoints answer 404 like any unknown route (ORCH-3095)')
+})
+
+t.test('ctx_max is the tighter of the configured ctx and what the bound engine reports', async (t) => {
+  const { app } = await build(t, { adapters: [FIXTURE_ADAPTER], pools: [fixturePool('a', { ctx: 4096 }), fixturePool('b', { ctx: 1024 }), fixturePool('c'), fixturePool('d')] })
+  const reported: Record<string, number> = { a: 2048, b: 2048, c: 8192 }
+  const pl = createPlacement(app.placement.config, { registry: app.pool.registry, configs: app.pool.configs, clock: fakeClock(0), engineCtxMax: (id) => reported[id] ?? null })
+  t.same(Object.fromEntries(pl.snapshots().map((p) => [p.id, p.ctxMax])), { a: 2048, b: 1024, c: 8192, d: Number.MAX_SAFE_INTEGER }, 'unknown on both sides: unbounded')
 })
 
 t.test('snapshots from the registry; snapshot_version bumps on eligibility changes only (§4.3.5, D6)', async (t) => {
