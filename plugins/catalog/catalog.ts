@@ -1,8 +1,9 @@
+import { isDeepStrictEqual } from 'node:util'
 import type { Metrics } from '../metrics/index.js'
 import type { Narrator } from '../narration/index.js'
 import type { CatalogConfig } from './schema.js'
 import type { CatalogStore, DeleteResult, Listener } from './store.js'
-import { LIFECYCLES, type EngineEntry, type Lifecycle, type ModelEntry, type ResolvedModel } from './entries.js'
+import { engineEntryId, LIFECYCLES, type EngineEntry, type Lifecycle, type ModelEntry, type ResolvedModel } from './entries.js'
 import { verifyEntry } from './service.js'
 
 /** `app.catalog`: the store API plus lifecycle answers for admission and verification. */
@@ -29,6 +30,11 @@ export interface Catalog {
   /** Re-hashes the artifact against the recorded digest and counts the outcome. */
   verify (id: string, o?: { engine?: string }): Promise<ModelEntry>
   putEngine (entry: EngineEntry): Promise<EngineEntry>
+  /**
+   * What an engine provisioner calls after a build, pull or install (spec §2.8): writes the
+   * EngineEntry unless an identical one is already there, and returns its id.
+   */
+  recordEngine (build: Omit<EngineEntry, 'id' | 'created_ms'>): Promise<string>
   getEngine (id: string): EngineEntry | undefined
   listEngines (filter?: { engine?: string, version?: string }): EngineEntry[]
   /** put / state / delete events, from this process and (polled each second) from others. */
@@ -83,6 +89,14 @@ export function createCatalog (store: CatalogStore, deps: CatalogDeps): Catalog 
       return entry
     },
     putEngine: (e) => store.putEngine(e),
+    async recordEngine (build) {
+      const id = engineEntryId(build.engine, build.version, build.digest)
+      const old = store.getEngine(id)
+      const same = old !== undefined && isDeepStrictEqual({ ...old, created_ms: 0 }, { id, ...build, created_ms: 0 })
+      // re-preparing the same build (every restart) must not rewrite engines.json each time
+      if (!same) await store.putEngine({ id, ...build, created_ms: old?.created_ms ?? Date.now() })
+      return id
+    },
     getEngine: (id) => store.getEngine(id),
     listEngines: (f) => store.listEngines(f),
     subscribe: (l) => store.subscribe(l),

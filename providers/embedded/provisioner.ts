@@ -10,7 +10,7 @@ import { dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Plan, PreparedEngine, Provisioner } from '../../core/sdk.js'
 import type { PoolConfig } from '../../plugins/pool/schema.js'
-import { engineDigest, engineVersion } from './version.js'
+import { addonPath, engineDigest, engineVersion } from './version.js'
 import { describeGpus, discoverGpus, missingDevices, type GpuDevice } from '../../plugins/pool/gpu.js'
 
 export interface EmbeddedProvisionerOptions {
@@ -20,6 +20,11 @@ export interface EmbeddedProvisionerOptions {
   /** Narrates the compute-policy verdict (a fallback is never silent, decision 1). */
   narrate?: (fields: { actor: 'engine-provisioner', action: string, target: string, [k: string]: unknown }, human: string, level?: 'info' | 'warn') => void
   cores?: number
+  /**
+   * Records the engine build in the catalog (spec §2.8, ORCH-3440/3441) and returns the
+   * EngineEntry id for `PreparedEngine.engine_catalog_id`.
+   */
+  registerEngine?: (engine: { engine: string, version: string, digest: string | null, artifacts: string[] }) => Promise<string>
 }
 
 const HERE = fileURLToPath(import.meta.url)
@@ -113,6 +118,8 @@ export function createEmbeddedProvisioner (o: EmbeddedProvisionerOptions = {}): 
         ...(pool.provisioning.compute_policy === 'gpu-required' ? ['--require-gpu'] : []), '--exit-on-stdin-close',
       ]
       const urlHost = host.includes(':') ? `[${host}]` : host
+      const addon = addonPath()
+      const catalogId = await o.registerEngine?.({ engine: 'llamacpp', version: engineVersion(), digest: engineDigest(), artifacts: [WORKER_ENTRY, ...(addon ? [addon] : [])] })
       return {
         engine: 'llamacpp',
         version: engineVersion(),
@@ -122,7 +129,7 @@ export function createEmbeddedProvisioner (o: EmbeddedProvisionerOptions = {}): 
         mode: 'embedded',
         compute_mode: compute.mode,
         binary_path: null,
-        engine_catalog_id: null,
+        engine_catalog_id: catalogId ?? null,
         bin: process.execPath,
         args,
         env,

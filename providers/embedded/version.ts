@@ -15,14 +15,23 @@ export function engineVersion (): string {
   return version
 }
 
+/** Where npm puts the prebuilt addon for this platform, or null when that package is absent. */
+export function addonPath (): string | null {
+  const target = `${process.platform}-${process.arch}`
+  try {
+    return join(dirname(dirname(fileURLToPath(import.meta.resolve(`@node-llama-cpp/${target}`)))), 'bins', target, 'llama-addon.node')
+  } catch {
+    return null
+  }
+}
+
 let addonDigest: string | null | undefined
 /** sha256 of the prebuilt addon for this platform, or null when it is not where npm puts it. */
 export function engineDigest (): string | null {
   if (addonDigest !== undefined) return addonDigest
-  const target = `${process.platform}-${process.arch}`
+  const path = addonPath()
   try {
-    const root = dirname(dirname(fileURLToPath(import.meta.resolve(`@node-llama-cpp/${target}`))))
-    addonDigest = `sha256:${createHash('sha256').update(readFileSync(join(root, 'bins', target, 'llama-addon.node'))).digest('hex')}`
+    addonDigest = path === null ? null : `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`
   } catch {
     addonDigest = null
   }

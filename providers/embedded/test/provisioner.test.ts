@@ -24,6 +24,14 @@ t.test('prepare: a spawn description for the worker, 1 thread on ≤ 2 cores, ll
   await t.rejects(prov.prepare(poolOf()), { message: 'pool p: the embedded provisioner needs the resolved model (prepare(pool, { model }))' })
 })
 
+t.test('prepare records the engine build through registerEngine and returns its catalog id (ORCH-3441)', async (t) => {
+  const seen: unknown[] = []
+  const p = await createEmbeddedProvisioner({ registerEngine: async (e) => { seen.push(e); return 'llamacpp:x@y' } }).prepare(poolOf(), { model })
+  t.equal(p.engine_catalog_id, 'llamacpp:x@y')
+  t.match(seen, [{ engine: 'llamacpp', version: engineVersion(), digest: engineDigest(), artifacts: [WORKER_ENTRY] }])
+  t.equal((await createEmbeddedProvisioner().prepare(poolOf(), { model })).engine_catalog_id, null, 'without a catalog: null')
+})
+
 t.test('threads, slots, ctx and port come from the pool, its flags, then the provider option', async (t) => {
   const p = await createEmbeddedProvisioner({ threads: 3 }).prepare(poolOf({ ctx: 512, slots_total: 2 }, { ports: [18099], flags: ['--metrics'], env: { A: 'b' } }), { model })
   t.same(p.ports, [18099])
