@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { request } from 'undici'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/build.js'
+import { waitFor } from '../helpers/wait.js'
 import { writeTinyModel } from '../../providers/embedded/tiny-file.js'
 import { parseSse, type Frame } from '../fixtures/dataplane.js'
 
@@ -13,20 +14,13 @@ import { parseSse, type Frame } from '../fixtures/dataplane.js'
 // runs the real llama.cpp engine (node-llama-cpp, one thread) on the generated tiny model,
 // the built-in `llamacpp` adapter drives it, and tasks stream over real HTTP and SSE.
 t.setTimeout(240_000)
+/** Model loads and restarts on a busy 2-core CI machine. */
+const SLOW = 60_000
 
 let root = ''
 let base = ''
 let app: FastifyInstance
 
-async function until<T> (what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await probe()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 const status = async (path: string): Promise<number> => { const r = await request(base + path); await r.body.dump(); return r.statusCode }
 const json = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number, body: Record<string, any> }> => {
   const r = await request(base + path, { method, ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) })
@@ -72,13 +66,18 @@ t.test('the quick-start pool end to end: real engine, real adapter, public API (
     }],
   })).app
   base = await app.listen({ port: 0, host: '127.0.0.1' })
-  await until('the pool to be Ready', async () => await status('/readyz') === 200)
+  await waitFor('the pool to be Ready', async () => await status('/readyz') === 200, SLOW)
 
   await t.test('a task with prompt "Count: 3" streams 456789 from the embedded engine (issue 5)', async (t) => {
     const { frames, text } = await run('Count: 3')
     t.equal(text, '456789')
     t.same(frames.map((f) => f.event).filter((e) => e !== 'metrics'), ['started', 'token', 'token', 'token', 'token', 'token', 'token', 'end'])
     t.match(frames.at(-1)!.json, { tokens_out: 6 })
+    const tooLong = await json('POST', '/v1/tasks', { ...task('Count: 3', 4), ctx: 4096 })
+    t.match(tooLong, { status: 400, body: { code: 'INVALID_PARAMS', message: /ctx 4096 .*ctx_max \(2048\)/ } }, 'the engine-reported ctx_max guards admission')
+    const health = (await json('GET', '/v1/pools/tiny/health')).body
+    const engines = (await json('GET', '/v1/catalog/engines')).body
+    t.match(engines.items, [{ id: health.engine_catalog_id, engine: 'llamacpp', version: health.engine_version, digest: health.engine_digest }], 'the embedded engine build is in the catalog (ORCH-3441)')
     const caps = await json('GET', '/v1/capabilities')
     t.match(caps.body.engines, [{ engine: 'llamacpp', ctx_max: 2048, engine_version: /node-llama-cpp/ }])
   })
@@ -88,8 +87,8 @@ t.test('the quick-start pool end to end: real engine, real adapter, public API (
     const { frames } = await run('abc', 1800, (i) => { if (i === 0) process.kill(pid, 'SIGKILL') })
     t.match(frames.at(-1), { event: 'error', json: { code: 'WORKER_RESET', engine: 'llamacpp' } })
     t.notOk(frames.some((f) => f.event === 'end'), 'no end frame after the error')
-    await until('/readyz 503', async () => await status('/readyz') === 503, 10_000)
-    await until('/readyz 200 again', async () => await status('/readyz') === 200)
+    await waitFor('/readyz 503', async () => await status('/readyz') === 503, 10_000)
+    await waitFor('/readyz 200 again', async () => await status('/readyz') === 200, SLOW)
     t.not(app.pool.manager('tiny')!.current!.replica.pid, pid, 'a new worker process')
     t.equal((await run('Count: 6')).text, '789', 'a new task succeeds')
   })
@@ -97,10 +96,10 @@ t.test('the quick-start pool end to end: real engine, real adapter, public API (
   await t.test('reload to a missing model: 202, the error on health, and the old model keeps serving', async (t) => {
     const res = await json('POST', '/v1/pools/tiny/reload', { new_model_ref: 'missing.gguf' })
     t.equal(res.status, 202)
-    const health = await until('the failed reload', async () => {
+    const health = await waitFor('the failed reload', async () => {
       const h = (await json('GET', '/v1/pools/tiny/health')).body
       return h.operation?.state === 'failed' ? h : undefined
-    })
+    }, SLOW)
     t.match(health, { ready: true, model_id: `file:${root}/tiny.gguf`, last_error: /missing\.gguf/ })
     t.equal((await run('Count: 3')).text, '456789')
   })
@@ -111,10 +110,10 @@ t.test('the quick-start pool end to end: real engine, real adapter, public API (
     const results: string[] = []
     let done = false
     const traffic = (async () => { while (!done) results.push((await run('Count: 3')).text) })()
-    const health = await until('the reload', async () => {
+    const health = await waitFor('the reload', async () => {
       const h = (await json('GET', '/v1/pools/tiny/health')).body
       return h.operation?.state !== 'running' ? h : undefined
-    })
+    }, SLOW)
     done = true
     await traffic
     t.match(health, { ready: true, operation: { kind: 'reload', state: 'succeeded' }, model_id: `file:${root}/tiny-b.gguf` })
@@ -132,10 +131,10 @@ t.test('the quick-start pool end to end: real engine, real adapter, public API (
     t.match(refused.body, { code: 'POOL_UNREADY', retriable: true }, 'spec H39: a draining pool answers POOL_UNREADY')
     const finished = await running
     t.equal(finished.frames.at(-1)!.event, 'end', 'the running task finished')
-    const health = await until('the drain', async () => {
+    const health = await waitFor('the drain', async () => {
       const h = (await json('GET', '/v1/pools/tiny/health')).body
       return h.state === 'Stopped' ? h : undefined
-    })
+    }, SLOW)
     t.match(health, { ready: false, draining: true, operation: { kind: 'drain', state: 'succeeded' } })
   })
 })

@@ -65,15 +65,7 @@ export async function buildPools (t: Test, pools: Array<Record<string, unknown>>
   return { ...built, prov }
 }
 
-export async function waitFor<T> (what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 8000): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+export { waitFor } from '../../../test/helpers/wait.js'
 
 export function pidAlive (pid: number | undefined): boolean {
   if (pid === undefined) return false
