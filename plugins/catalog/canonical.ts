@@ -7,18 +7,43 @@ import { createHash } from 'node:crypto'
  * numbers cannot be represented and throw.
  */
 export function canonicalJson (value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`canonical JSON cannot represent ${value}`)
-    return JSON.stringify(value)
+  // one string built by appending: traces of thousands of frames are hashed on every task end
+  let out = ''
+  const write = (v: unknown): void => {
+    if (v === null || typeof v === 'boolean' || typeof v === 'string') { out += JSON.stringify(v); return }
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new TypeError(`canonical JSON cannot represent ${v}`)
+      out += JSON.stringify(v)
+      return
+    }
+    if (Array.isArray(v)) {
+      out += '['
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) out += ','
+        if (v[i] === undefined) out += 'null'
+        else write(v[i])
+      }
+      out += ']'
+      return
+    }
+    if (typeof v === 'object') {
+      const obj = v as Record<string, unknown>
+      out += '{'
+      let first = true
+      for (const k of Object.keys(obj).sort()) {
+        if (obj[k] === undefined) continue
+        if (!first) out += ','
+        first = false
+        out += JSON.stringify(k) + ':'
+        write(obj[k])
+      }
+      out += '}'
+      return
+    }
+    throw new TypeError(`canonical JSON cannot represent a ${typeof v}`)
   }
-  if (Array.isArray(value)) return `[${value.map((v) => v === undefined ? 'null' : canonicalJson(v)).join(',')}]`
-  if (typeof value === 'object') {
-    const obj = value as Record<string, unknown>
-    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort()
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`
-  }
-  throw new TypeError(`canonical JSON cannot represent a ${typeof value}`)
+  write(value)
+  return out
 }
 
 /** Lowercase hex sha256 of the canonical JSON of `value`. */
