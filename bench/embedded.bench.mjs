@@ -4,8 +4,7 @@
 // token p50/p99 and tokens/s, and the ratios worker/in-process (the cost of the process hop,
 // HTTP and SSE framing). Sequential, so the two never compete for the cores.
 // Usage: npm run bench:embedded -- [tasks=100] [tokens=64]
-// The orchestrator-overhead benchmark of issue 5 (tasks through /v1/tasks vs. direct) needs
-// the data plane and the llamacpp adapter; it is pending their integration.
+// The orchestrator's own overhead on top of the worker: bench/orchestrator.bench.mjs.
 import { spawn } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

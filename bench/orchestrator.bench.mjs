@@ -1,0 +1,115 @@
+// Orchestrator overhead on a real engine (issue 5): the same tasks, in one run, sent directly
+// to the embedded worker (llama-server `/completion` SSE, the body the llamacpp adapter sends)
+// and through the orchestrator (POST /v1/tasks, then GET /v1/tasks/{id}/stream: admission,
+// queue, placement, adapter host, SSE re-framing, narration at `info` into a discarding sink).
+// The two paths alternate task by task on the same worker so drift hits both alike; tasks are
+// sequential so they never compete for the cores. Reports TTFT p50/p99 (from the first
+// request byte to the first token frame) and tokens/s, and the differences and ratios.
+// Targets: ≤ 2 ms added TTFT p50, ≤ 2% tokens/s lost.
+// Usage: npm run bench:orchestrator -- [tasks=100] [tokens=64] [sse micro_batch_ms=0]
+import { randomUUID } from 'node:crypto'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { request } from 'undici'
+import { buildApp, parseManifest } from '../dist/core/app.js'
+import { createLogger } from '../dist/plugins/narration/index.js'
+import { writeTinyModel } from '../dist/providers/embedded/tiny-file.js'
+
+const TASKS = Number(process.argv[2] ?? 100)
+const TOKENS = Number(process.argv[3] ?? 64)
+const MICRO_BATCH_MS = Number(process.argv[4] ?? 0)
+const PROMPT = 'The quick brown fox'
+const WARMUP = 5
+
+const root = await mkdtemp(join(tmpdir(), 'orc-bench-'))
+await writeTinyModel(join(root, 'tiny.gguf'))
+const manifest = parseManifest({
+  providers: ['embedded'],
+  adapters: ['llamacpp'],
+  catalog: { root, artifacts_store: 'memory' },
+  sse: { micro_batch_ms: MICRO_BATCH_MS },
+  pools: [{ id: 'tiny', engine: 'llamacpp', model: 'tiny', devices: [], provisioning: { mode: 'embedded', compute_policy: 'cpu-only', model: { ref: 'tiny.gguf' } } }],
+}, 'bench manifest')
+const sink = new Writable({ write (_chunk, _enc, cb) { cb() } })
+const app = await buildApp(manifest, { logger: createLogger({ level: 'info', destination: sink }) })
+const base = await app.listen({ port: 0, host: '127.0.0.1' })
+for (;;) {
+  const r = await request(`${base}/readyz`)
+  await r.body.dump()
+  if (r.statusCode === 200) break
+  await new Promise((resolve) => setTimeout(resolve, 50))
+}
+const worker = new URL(app.pool.manager('tiny').current.replica.prepared.health.url).origin
+
+/**
+ * Reads an SSE body: `token` matches one token frame, `engineMs` the engine's own decode time
+ * (llama-server's final `timings.predicted_ms`, which the orchestrator passes on as
+ * `engine_predicted_ms` in its metrics frame).
+ */
+async function stream (body, token, engineMs, t0) {
+  let first
+  let last
+  let n = 0
+  let engine
+  for await (const chunk of body) {
+    const c = String(chunk)
+    const k = (c.match(token) ?? []).length
+    if (k > 0) { last = performance.now(); first ??= last }
+    n += k
+    const m = engineMs.exec(c)
+    if (m) engine = Number(m[1])
+  }
+  const end = performance.now()
+  // tokens/s between the first and the last token; what follows the last token (the end
+  // frame, closing the stream) is a fixed cost per task, reported on its own as the tail
+  return { ttft: first - t0, rate: (n - 1) / ((last - first) / 1000), tail: end - last, tokens: n, engineMs: engine }
+}
+
+async function direct () {
+  const t0 = performance.now()
+  const res = await request(`${worker}/completion`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: PROMPT, n_predict: TOKENS, stream: true, seed: 1, temperature: 0, top_k: 1, top_p: 1, min_p: 0, stop: [] }),
+  })
+  return stream(res.body, /"stop":false/g, /"predicted_ms":([0-9.]+)/, t0)
+}
+
+async function orchestrated () {
+  const task = { task_id: randomUUID(), session_id: randomUUID(), workload: 'completion', model_ref: 'tiny', engine: 'llamacpp', ctx: 0, priority: 'interactive', prompt: PROMPT, max_tokens: TOKENS, seed: 1, deadline_ms: 60_000 }
+  const t0 = performance.now()
+  const admitted = await request(`${base}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(task) })
+  if (admitted.statusCode !== 202) throw new Error(`admission ${admitted.statusCode}: ${await admitted.body.text()}`)
+  await admitted.body.dump()
+  const res = await request(`${base}/v1/tasks/${task.task_id}/stream`)
+  return stream(res.body, /event: token/g, /"engine_predicted_ms":([0-9.]+)/, t0)
+}
+
+const runs = { direct: [], orchestrated: [] }
+for (let i = 0; i < TASKS + WARMUP; i++) {
+  const pair = i % 2 === 0 ? [['direct', direct], ['orchestrated', orchestrated]] : [['orchestrated', orchestrated], ['direct', direct]]
+  for (const [name, fn] of pair) {
+    const cpu0 = process.cpuUsage()
+    const r = await fn()
+    const cpu = process.cpuUsage(cpu0)
+    r.cpuPerToken = (cpu.user + cpu.system) / r.tokens
+    if (i >= WARMUP) runs[name].push(r)
+  }
+}
+await app.close()
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))] }
+const of = (name, key) => runs[name].map((r) => r[key])
+const row = (label, name) => console.log(`${label.padEnd(36)} TTFT p50 ${pct(of(name, 'ttft'), 50).toFixed(2).padStart(6)} ms  p99 ${pct(of(name, 'ttft'), 99).toFixed(2).padStart(6)} ms  ${Math.round(pct(of(name, 'rate'), 50)).toString().padStart(6)} tok/s (median)  ${pct(of(name, 'tokens'), 50)} tokens`)
+row('direct to the worker (base)', 'direct')
+row('through the orchestrator', 'orchestrated')
+console.log(`CPU of this process (client, plus the orchestrator on its path) per token, median: direct ${pct(of('direct', 'cpuPerToken'), 50).toFixed(1)} µs, orchestrator ${pct(of('orchestrated', 'cpuPerToken'), 50).toFixed(1)} µs`)
+console.log(`the engine's own decode time per task (its timings.predicted_ms), median: direct ${pct(of('direct', 'engineMs'), 50).toFixed(2)} ms, orchestrator ${pct(of('orchestrated', 'engineMs'), 50).toFixed(2)} ms`)
+console.log(`tail after the last token (end frame, stream close) p50: direct ${pct(of('direct', 'tail'), 50).toFixed(2)} ms, orchestrator ${pct(of('orchestrated', 'tail'), 50).toFixed(2)} ms`)
+const d = (p) => pct(of('orchestrated', 'ttft'), p) - pct(of('direct', 'ttft'), p)
+const rateRatio = pct(of('orchestrated', 'rate'), 50) / pct(of('direct', 'rate'), 50)
+console.log(`\nadded TTFT: p50 ${d(50) >= 0 ? '+' : ''}${d(50).toFixed(2)} ms, p99 ${d(99) >= 0 ? '+' : ''}${d(99).toFixed(2)} ms (target ≤ 2 ms at p50)`)
+console.log(`ratio orchestrator/direct: TTFT p50 ${(pct(of('orchestrated', 'ttft'), 50) / pct(of('direct', 'ttft'), 50)).toFixed(2)}, p99 ${(pct(of('orchestrated', 'ttft'), 99) / pct(of('direct', 'ttft'), 99)).toFixed(2)}, tokens/s ${rateRatio.toFixed(3)} (${((1 - rateRatio) * 100).toFixed(1)}% lost; target ≤ 2%)`)
+console.log(`node ${process.version}, ${TASKS} tasks per path × ${TOKENS} tokens max, sse.micro_batch_ms ${MICRO_BATCH_MS}, embedded worker threads 1, prompt ${JSON.stringify(PROMPT)}`)
