@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { canonicalJson } from '../../core/canonical.js'
 import type { JobSpec, PlacementDecision, PlacementPolicy } from './placement.js'
 
 /**
@@ -7,12 +8,6 @@ import type { JobSpec, PlacementDecision, PlacementPolicy } from './placement.js
  * policy name; entries live `ttlMs` and at most `max` of them are kept (least recently used
  * goes first). A bump of snapshot_version makes every older entry unreachable and drops it.
  */
-export function canonicalJson (value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
-}
 
 /** task and session ids are not part of a JobSpec, so they can never reach the key. */
 export function cacheKey (job: JobSpec, affinityPoolId: string | undefined, version: number, policy: PlacementPolicy): string {

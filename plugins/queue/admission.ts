@@ -1,6 +1,7 @@
 import type { TaskRequest } from '../../core/sdk.js'
+import { determinismOf, type Determinism } from '../../core/determinism.js'
 import { ApiError, type ErrorKind } from '../http/errors.js'
-import { canonicalJson } from '../placement/cache.js'
+import { canonicalJson } from '../../core/canonical.js'
 import { noCapacityCode } from '../placement/placement.js'
 import { dropVictim } from './cancel.js'
 import { poolConfig, poolEngineVersion, updateDepth, type Core } from './core.js'
@@ -139,7 +140,7 @@ function pipeline (core: Core, req: TaskRequest, correlationId: string): Admitte
     engineVersion: poolEngineVersion(core, poolId),
     tokensOut: 0, tokensIn: promptTokens, decodeMs: 0, kvMigrated: false, leaseHeld: false,
   }
-  task.log.append((seq) => frame(seq, 'started', { queue_position: body.queue_position, predicted_start_ms: body.predicted_start_ms }))
+  task.log.append((seq) => frame(seq, 'started', startedData(body, task.engineVersion, determinismOf(req, cfg))))
   core.tasks.set(task.id, task)
   core.active.add(task)
   if (result.dropped) dropVictim(core, result.dropped.id)
@@ -167,4 +168,19 @@ function backpressure (core: Core, code: ErrorKind, policy: 'reject' | 'drop-lru
   return new ApiError(code, `the queue of pool ${poolId} is full (policy ${policy}); retry after ${retryAfter} ms`, {
     engine: req.engine, pool_id: poolId, retry_after_ms: retryAfter, policy_label: policy,
   })
+}
+
+/**
+ * The `started` frame: the 202's `queue_position` and `predicted_start_ms`, plus what makes a
+ * run reproducible and is the same on every replica (adapters spec D20): engine version,
+ * sampler profile and model digest, each when known. Replica ids stay in the logs.
+ */
+function startedData (body: AdmissionBody, engineVersion: string, d: Determinism): Record<string, unknown> {
+  return {
+    queue_position: body.queue_position,
+    predicted_start_ms: body.predicted_start_ms,
+    ...(engineVersion !== '' ? { engine_version: engineVersion } : {}),
+    ...(d.sampler_profile_version !== undefined ? { sampler_profile_version: d.sampler_profile_version } : {}),
+    ...(d.model_digest !== undefined ? { model_digest: d.model_digest } : {}),
+  }
 }

@@ -1,7 +1,6 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { assertInside, isInside, localPathFor, parseDigest, parseRef, refId, verifyDigest } from '../refs.js'
-import { canonicalJson, canonicalSha256 } from '../canonical.js'
 
 const ROOT = '/cache/models'
 
@@ -57,11 +56,3 @@ t.test('digest helpers follow the original truth table (ORCH-3316, §3.5)', asyn
   t.same(verifyDigest('garbage', 'sha256:ab'), { result: 'fail', reason: 'malformed_digest' })
 })
 
-t.test('canonical JSON is RFC 8785: sorted keys, no whitespace, key order irrelevant', async (t) => {
-  t.equal(canonicalJson({ b: [1, 'x', null, true, undefined], a: { d: 1.5, c: -0 }, u: undefined }), '{"a":{"c":0,"d":1.5},"b":[1,"x",null,true,null]}')
-  t.equal(canonicalSha256({ x: 1, y: 2 }), canonicalSha256({ y: 2, x: 1 }))
-  t.equal(canonicalJson('\u2028é"'), JSON.stringify('\u2028é"'))
-  t.equal(canonicalJson({ '\u00e9': 1, z: 2, A: 3 }), '{"A":3,"z":2,"é":1}')
-  t.throws(() => canonicalJson(Number.NaN), TypeError)
-  t.throws(() => canonicalJson(() => 1), TypeError)
-})
