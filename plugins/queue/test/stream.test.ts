@@ -26,7 +26,7 @@ t.test('A1–A4, A7: 202 with the contract body, then started < token < metrics 
   const events = s.frames.map((f) => f.event)
   t.same(events, ['started', 'token', 'token', 'metrics', 'end'], 'A4: a metrics frame after the first token, the final one before end')
   t.same(s.frames.map((f) => f.id), [0, 1, 2, 3, 4], 'id: is the 0-based frame index')
-  t.same(s.frames[0]!.json, { queue_position: 0, predicted_start_ms: 0 }, 'A3: started equals the 202 body')
+  t.same(s.frames[0]!.json, { queue_position: 0, predicted_start_ms: 0, engine_version: 'mock-1.0.0' }, 'A3: started equals the 202 body, plus the engine version (D20)')
   t.same(s.frames.filter((f) => f.event === 'token').map((f) => f.json), [{ t: 'Hello', i: 0 }, { t: ' world', i: 1 }], 'A7: i is 0..n-1')
   const m = s.frames[3]!.json
   t.equal(m.queue_depth, 0)
@@ -47,6 +47,14 @@ t.test('A1–A4, A7: 202 with the contract body, then started < token < metrics 
   t.equal((await h.stream('not-a-uuid')).status, 400)
   const junk = await h.stream(body.task_id as string, { 'last-event-id': 'x' })
   t.equal(junk.frames.length, 5, 'an unparsable Last-Event-ID replays everything')
+})
+
+t.test('D20: started names the sampler profile and the pinned model digest, never a replica', async (t) => {
+  const h = await f0(t, { pools: [poolF0('pool0', { sampler_profile_version: 'v1', provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [18080], model: { ref: 'model0', checksum: 'sha256:' + 'a'.repeat(64) } } })] })
+  const body = h.task({ max_tokens: 1 })
+  t.equal((await h.post(body)).status, 202)
+  const started = (await h.stream(body.task_id as string)).frames[0]!
+  t.same(started.json, { queue_position: 0, predicted_start_ms: 0, engine_version: 'mock-1.0.0', sampler_profile_version: 'v1', model_digest: 'sha256:' + 'a'.repeat(64) })
 })
 
 t.test('A5: a given X-Correlation-Id is echoed on 202, SSE, 204 and 4xx', async (t) => {
