@@ -110,6 +110,21 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
     },
     manager: (id) => managers.get(id),
   })
+  // catalog §4.7: retiring a model drains the pools serving it (honouring deadline_ms) and
+  // unloads it; its files stay. A restart cannot bring it back: the model gate refuses Retired.
+  const unsubscribe = app.catalog.subscribe((ev) => {
+    if (ev.type !== 'state' || ev.state !== 'Retired') return
+    for (const c of configs) {
+      const m = managers.get(c.id)!
+      if (m.current?.model.id !== ev.id || registry.get(c.id)!.state === 'Stopped') continue
+      const conflict = m.conflict()
+      if (conflict) {
+        app.narration.narrate({ actor: 'pool-managerd', action: 'drain', target: m.id, model_id: ev.id, reason: conflict }, `pool ${m.id} serves retired model ${ev.id} but cannot drain now`.slice(0, 100), 'warn')
+        continue
+      }
+      void m.drain(ev.deadline_ms ?? c.supervision.drain_default_deadline_ms)
+    }
+  })
   let stopSampler = (): void => {}
   app.addHook('onReady', async () => {
     for (const m of managers.values()) m.start()
@@ -118,6 +133,7 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
     }
   })
   app.addHook('onClose', async () => {
+    unsubscribe()
     stopSampler()
     await Promise.all([...managers.values()].map((m) => m.close()))
   })

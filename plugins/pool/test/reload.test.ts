@@ -108,3 +108,32 @@ t.test('control routes: 404 for an unknown pool, 400 for a bad body (D16)', asyn
   const unready = (await app.inject({ url: '/v1/pools/p/health' })).json()
   t.match(unready, { live: true, ready: false, draining: false, last_error: null, state: 'Unready' }, 'an Unready pool shows live, ready, draining and last_error (scenario 11)')
 })
+
+t.test('retiring the served model drains the pool with the given deadline; a restart cannot bring it back (catalog §4.7)', async (t) => {
+  const root = await modelDir(t, { 'a.json': {}, 'b.json': {} })
+  const { app, capture } = await buildPools(t, [fastPool('p', 'a.json'), fastPool('q', 'b.json')], root)
+  await waitFor('Ready', () => app.pool.allReady())
+  const served = current(app).model.id
+  t.equal(served, `file:${root}/a.json`)
+  const res = await app.inject({ method: 'POST', url: `/v1/catalog/models/${encodeURIComponent(served)}/state`, payload: { state: 'Retired', deadline_ms: 1500 } })
+  t.equal(res.statusCode, 202)
+  await waitFor('p Stopped', () => app.pool.registry.get('p')?.state === 'Stopped')
+  t.match(capture.find({ action: 'drain', target: 'p' })[0], { deadline_ms: 1500 }, 'the drain honours the deadline given with the state change')
+  t.equal(app.pool.status('q')?.ready, true, 'a pool serving another model is untouched')
+  t.equal((await app.inject({ url: '/readyz' })).statusCode, 503, 'readiness follows')
+  const reload = await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'a.json' } })
+  t.equal(reload.statusCode, 202)
+  await waitFor('the outcome', () => app.pool.manager('p')!.operation?.state === 'failed')
+  t.match(app.pool.manager('p')!.operation, { error: /Retired/ }, 'the model gate refuses the retired model')
+})
+
+t.test('a model retired while its pool reloads is not drained mid-operation; the refusal is narrated', async (t) => {
+  const root = await modelDir(t, { 'a.json': {}, 'slow.json': { args: ['--loading-ms', '800'] } })
+  const { app, capture } = await buildPools(t, [fastPool('p', 'a.json')], root)
+  await waitFor('Ready', () => app.pool.status('p')?.ready)
+  await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'slow.json' } })
+  await app.catalog.setState(current(app).model.id, 'Retired')
+  t.match(capture.find({ action: 'drain', target: 'p' })[0], { level: 40, reason: /a reload of pool p is in progress/ })
+  await waitFor('the reload', () => app.pool.manager('p')!.operation?.state === 'succeeded')
+  t.equal(app.pool.status('p')?.ready, true, 'the pool serves the new model')
+})
