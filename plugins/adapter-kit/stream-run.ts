@@ -67,14 +67,17 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
   [Symbol.asyncIterator] (): this { return this }
 
   next (): Promise<IteratorResult<TokenEvent>> {
-    if (this.qi < this.queue.length && !this.run.canceled) {
-      const value = this.queue[this.qi++]!
-      if (value.kind === 'token') this.delivered++
-      if (this.qi === this.queue.length) { this.queue.length = 0; this.qi = 0; this.dog?.resume() }
-      return Promise.resolve({ value, done: false })
-    }
+    if (this.qi < this.queue.length && !this.run.canceled) return Promise.resolve(this.take())
     if (this.done) return DONE
     return this.advance()
+  }
+
+  /** The next queued event; a plain value, so `advance` never resolves with a promise (two extra ticks). */
+  private take (): IteratorResult<TokenEvent> {
+    const value = this.queue[this.qi++]!
+    if (value.kind === 'token') this.delivered++
+    if (this.qi === this.queue.length) { this.queue.length = 0; this.qi = 0; this.dog?.resume() }
+    return { value, done: false }
   }
 
   async return (): Promise<IteratorResult<TokenEvent>> {
@@ -116,7 +119,7 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
         } else this.decoder!.push(r.value as Uint8Array)
         if (this.queue.length > 0) {
           this.dog!.token()
-          if (!this.run.canceled) return this.next()
+          if (!this.run.canceled) return this.take()
         }
       }
     } catch (e) {
