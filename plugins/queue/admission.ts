@@ -4,6 +4,7 @@ import { ApiError, type ErrorKind } from '../http/errors.js'
 import { canonicalJson } from '../../core/canonical.js'
 import { noCapacityCode } from '../placement/placement.js'
 import { dropVictim } from './cancel.js'
+import { jobOf } from './job.js'
 import { poolConfig, poolEngineVersion, updateDepth, type Core } from './core.js'
 import { logIds, pump } from './dispatch.js'
 import { backoffMs, estimateTokens, predictedStartMs, retryAfterMs } from './predict.js'
@@ -92,7 +93,7 @@ function pipeline (core: Core, req: TaskRequest, correlationId: string): Admitte
     ? { poolId: aff.poolId, ...(aff.replicaId ? { replicaId: aff.replicaId } : {}) }
     : undefined
   const decision = core.placement.place(
-    { engine, modelId: req.model_ref, requiredCtx: Math.max(req.ctx, need), priority: req.priority, ...(req.expected_tokens !== undefined ? { expectedTokens: req.expected_tokens } : {}), ...(req.sampler_profile_version ? { samplerProfileVersion: req.sampler_profile_version } : {}) },
+    jobOf(req, need),
     { affinity, queueLen: (id) => core.queues.get(id)?.len() ?? 0 },
   )
   if (decision.kind === 'no_capacity') {

@@ -1,4 +1,5 @@
 import type { ErrorKind } from '../http/errors.js'
+import { replaceFromDraining } from './replace.js'
 import { poolConfig, retire, updateDepth, type Core } from './core.js'
 import { logIds, pump, releaseLease, settle } from './dispatch.js'
 import { emitEnd, emitError, type Task } from './tasks.js'
@@ -103,6 +104,8 @@ export function sweep (core: Core): void {
       abortWith(core, task, 'DECODE_TIMEOUT', `no token for ${t.idle_ms} ms (the pool's idle timeout)`, 'watchdog')
     }
   }
+  // the drain's deadline is the pool's: its queue waits while the drain lasts
+  replaceFromDraining(core, (task, code, message) => abortWith(core, task, code, message, 'deadline'))
   core.sessions.sweep()
   const horizon = now - core.config.tasks.retention_ms
   for (const [id, task] of core.finished) {

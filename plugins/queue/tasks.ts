@@ -78,7 +78,8 @@ export interface Task {
   readonly req: TaskRequest
   /** Canonical JSON of the validated body, for duplicate detection (§6 D11). */
   readonly canonical: string
-  readonly poolId: string
+  /** Changes only while queued, when a draining pool's queue is re-placed (replace.ts). */
+  poolId: string
   readonly correlationId: string
   state: TaskState
   /** Set synchronously by cancel, before its 204 (ORCH-3026); nothing is appended after it but `end`. */
