@@ -27,14 +27,15 @@ export function pickTaskRequest (body: Record<string, unknown>): TaskRequest {
  * is enqueued, reserved or counted as a turn on failure (ORCH-3014). Each refusal after the body
  * named a registered engine counts in `tasks_rejected_total{engine, reason}` and is narrated.
  */
-export function admit (core: Core, raw: Record<string, unknown>, correlationId: string): Admitted {
+/** `client` identifies the caller for the per-client throttle (its API key, else its address). */
+export function admit (core: Core, raw: Record<string, unknown>, correlationId: string, client?: string): Admitted {
   const req = pickTaskRequest(raw)
   const engines = core.engines()
   if (!engines.includes(req.engine)) {
     throw new ApiError('INVALID_PARAMS', `/engine ${JSON.stringify(req.engine)} is not served here; registered engines: ${engines.join(', ') || 'none'}`, { engine: req.engine })
   }
   try {
-    return pipeline(core, req, correlationId)
+    return pipeline(core, req, correlationId, client)
   } catch (err) {
     if (err instanceof ApiError) {
       core.metrics.tasks_rejected_total.inc({ engine: req.engine, reason: err.code })
@@ -47,7 +48,7 @@ export function admit (core: Core, raw: Record<string, unknown>, correlationId: 
 
 function invalid (message: string, engine: string): ApiError { return new ApiError('INVALID_PARAMS', message, { engine }) }
 
-function pipeline (core: Core, req: TaskRequest, correlationId: string): Admitted {
+function pipeline (core: Core, req: TaskRequest, correlationId: string, client: string | undefined): Admitted {
   const { engine } = req
   // 1. semantic ranges the schema cannot express
   if ((req.workload === 'embedding' || req.workload === 'rerank') && !(req.inputs && req.inputs.length > 0)) {
@@ -86,7 +87,12 @@ function pipeline (core: Core, req: TaskRequest, correlationId: string): Admitte
   const need = promptTokens + req.max_tokens
   if (req.ctx > 0 && need > req.ctx) throw invalid(`/max_tokens ${req.max_tokens} plus ~${promptTokens} prompt tokens exceed ctx ${req.ctx}`, engine)
   if (candidates.length > 0 && need > ctxMax) throw invalid(`/max_tokens ${req.max_tokens} plus ~${promptTokens} prompt tokens exceed ctx_max ${ctxMax}`, engine)
-  // 6. per-API-token throttle: not configured in this version
+  // 6. per-API-token throttle (ORCH-3006)
+  const wait = core.throttle && client !== undefined ? core.throttle.take(client, core.clock.nowMs()) : 0
+  if (wait > 0) {
+    core.metrics.admission_backpressure_events_total.inc({ engine, policy: 'rate-limit' })
+    throw new ApiError('ADMISSION_REJECT', `this client is over its admission rate (queue.throttle); retry after ${wait} ms`, { engine, retry_after_ms: wait, policy_label: 'rate-limit' })
+  }
   // 7. placement
   const aff = session.affinity
   const affinity = aff && req.kv_hint !== 'cold' && core.clock.nowMs() - aff.lastUsedMs < core.placement.config.affinity_ttl_ms

@@ -107,6 +107,7 @@ export function sweep (core: Core): void {
   // the drain's deadline is the pool's: its queue waits while the drain lasts
   replaceFromDraining(core, (task, code, message) => abortWith(core, task, code, message, 'deadline'))
   core.sessions.sweep()
+  core.throttle?.prune(now)
   const horizon = now - core.config.tasks.retention_ms
   for (const [id, task] of core.finished) {
     if (task.endedAt! > horizon) break

@@ -1,4 +1,5 @@
 import type { Clock } from '../../core/clock.js'
+import { Throttle } from './throttle.js'
 import type { AdapterHost } from '../../core/sdk.js'
 import type { ContractMetrics } from '../metrics/contract.js'
 import type { Narrator } from '../narration/narrate.js'
@@ -45,6 +46,8 @@ export interface Core extends CoreDeps {
   readonly streams: Map<string, StreamMetrics>
   readonly sessions: SessionStore
   readonly depth: QueueDepth
+  /** Set when `queue.throttle` is configured. */
+  readonly throttle: Throttle | undefined
 }
 
 export function createCore (deps: CoreDeps): Core {
@@ -64,6 +67,7 @@ export function createCore (deps: CoreDeps): Core {
     streams: new Map(),
     sessions: createSessionStore(deps.config.sessions, deps.clock),
     depth: new QueueDepth(deps.metrics),
+    throttle: deps.config.queue.throttle ? new Throttle(deps.config.queue.throttle.tasks_per_s, deps.config.queue.throttle.burst) : undefined,
   }
 }
 

@@ -25,7 +25,8 @@ export interface SubscribeOptions {
 export interface DataPlane {
   readonly poolIds: readonly string[]
   queue (poolId: string): AdmissionQueue<string> | undefined
-  admit (body: Record<string, unknown>, correlationId: string): Admitted
+  /** `client`: the caller's API key or address, for `queue.throttle`. */
+  admit (body: Record<string, unknown>, correlationId: string, client?: string): Admitted
   /** ORCH-3026: the flag is set and the terminal frame appended before this returns. */
   cancel (taskId: string): boolean
   task (taskId: string): Readonly<Task> | undefined
@@ -54,7 +55,7 @@ export function createDataPlane (deps: CoreDeps): DataPlane {
     poolIds: [...core.queues.keys()],
     core,
     queue: (id) => core.queues.get(id),
-    admit: (body, correlationId) => admit(core, body, correlationId),
+    admit: (body, correlationId, client) => admit(core, body, correlationId, client),
     cancel: (id) => cancelTask(core, id, 'client'),
     task: (id) => core.tasks.get(id),
     subscribe (task, sink, o = {}) {

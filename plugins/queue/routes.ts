@@ -23,7 +23,8 @@ export const dataPlaneRoutes: FastifyPluginAsync = async (app) => {
   app.post('/tasks', {
     schema: { tags: ['data plane'], summary: 'Enqueue a task', body: TaskRequest, response: { 202: AdmissionResponse, ...errors } },
   }, async (req, reply) => {
-    const { body, headers } = dp.admit(req.body as Record<string, unknown>, req.correlationId)
+    const key = req.headers['x-api-key']
+    const { body, headers } = dp.admit(req.body as Record<string, unknown>, req.correlationId, typeof key === 'string' && key !== '' ? `key:${key}` : `ip:${req.ip}`)
     reply.headers(headers)
     return reply.code(202).send(body)
   })

@@ -5,6 +5,10 @@ import { Millis, Nullable, Strict } from '../../core/schema-helpers.js'
 export const QueueDefaults = Strict({
   eta_per_item_ms: Millis({ minimum: 1, default: 100, description: 'predicted wait per queued task before any job has completed (§4.4)' }),
   high_watermark: Type.Number({ minimum: 0, maximum: 1, default: 0.8, description: 'queue occupancy from which a 202 carries backoff_ms as pacing advice' }),
+  throttle: Nullable(Strict({
+    tasks_per_s: Type.Number({ exclusiveMinimum: 0, description: 'sustained admissions per second per client' }),
+    burst: Type.Integer({ minimum: 1, description: 'admissions a client may make at once' }),
+  }, { description: 'per-client admission rate (token bucket); a client is its X-API-Key, else its address. Over it: 429 ADMISSION_REJECT, policy_label "rate-limit"' })),
 }, { default: {} })
 
 export const SessionBudgets = Strict({
