@@ -106,6 +106,11 @@ export interface WorkerAdapter {
   capabilities? (o?: CallOpts): Promise<CapabilitySnapshot>
   /** Optional: the engine's own metrics mapped to contract gauges (spec §5.4); the host sets them. */
   scrapeMetrics? (o?: CallOpts): Promise<EngineMetricsSnapshot>
+  /**
+   * Optional: frees the engine-side KV cache a session left behind (api-and-core §2.4,
+   * `DELETE /v1/sessions/{id}`). Best-effort; resolves whether or not there was anything.
+   */
+  freeSession? (sessionId: string, o?: CallOpts): Promise<void>
   close (): Promise<void>
 }
 
@@ -196,6 +201,8 @@ export interface AdapterHost {
   props (poolId: string): Promise<WorkerProps>
   /** From the cache only: never calls an engine on the request path. */
   capabilities (): EngineCapability[]
+  /** Asks the replica (else every replica of the pool) to free the session's KV; never throws. */
+  freeSession (poolId: string, sessionId: string, replicaId?: string): Promise<void>
 }
 
 // ---------------------------------------------------------------------------------------------

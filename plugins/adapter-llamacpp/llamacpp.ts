@@ -7,6 +7,7 @@ import { HttpOptions, SecretOptions, resolveSecret } from '../adapter-kit/option
 import { callOpts, frameJson, num, probe, text, trimSlash } from '../adapter-kit/control.js'
 import { firstValue, promSamples } from '../adapter-kit/prometheus.js'
 import { describeError } from '../http-util/upstream-error.js'
+import { SessionSlots } from './session-slots.js'
 
 export const LlamacppOptions = Strict({
   http: HttpOptions,
@@ -33,7 +34,8 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
 
   const props = async (o?: Parameters<EngineProtocol['props']>[0]): Promise<Props> => client.json<Props>(`${base}/props`, { headers, ...callOpts(o) })
 
-  const frame = (data: string, event: string, sink: FrameSink): void => {
+  const sessions = new SessionSlots()
+  const frame = (data: string, event: string, sink: FrameSink, session: string): void => {
     const v = frameJson(data)
     if (event === 'error' || v.error !== undefined) {
       sink.fail('stream_error_frame', `llamacpp reported an error mid-stream: ${describeError(event === 'error' ? { error: v } : v).message}`)
@@ -42,6 +44,9 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
     const content = text(v.content)
     if (content !== undefined) sink.token(content)
     if (v.stop !== true) return
+    // the final frame names the slot (intermediate ones say -1): it now holds this session's KV
+    const slot = num(v.id_slot)
+    if (slot !== undefined && slot >= 0) sessions.remember(session, slot)
     const timings = (v.timings ?? {}) as Record<string, unknown>
     const promptMs = num(timings.prompt_ms)
     const predictedMs = num(timings.predicted_ms)
@@ -79,7 +84,7 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
         stop: [],
       }
       if (d.strict) body.cache_prompt = false
-      return { path: '/completion', body, frame }
+      return { path: '/completion', body, frame: (data, event, sink) => frame(data, event, sink, req.session_id) }
     },
     health: (o) => probe(client, `${base}/health`, headers, o),
     async props (o): Promise<WorkerProps> {
@@ -106,6 +111,12 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
       return kv === undefined ? {} : { kv_cache_usage_ratio: kv }
     },
     extras: {
+      /** Erases the slot that holds the session's KV, unless another session has used it since. */
+      async freeSession (sessionId: string, o?: Parameters<EngineProtocol['props']>[0]): Promise<void> {
+        const slot = sessions.take(sessionId)
+        if (slot === undefined) return
+        await client.json(`${base}/slots/${slot}?action=erase`, { method: 'POST', headers, ...callOpts(o) })
+      },
       /** POST /tokenize: the prompt's token ids (an idempotent POST, retried like a GET). */
       async tokenize (content: string): Promise<number[]> {
         const r = await client.json<{ tokens?: Array<number | { id: number }> }>(`${base}/tokenize`, { method: 'POST', headers, body: { content, add_special: true }, idempotent: true })

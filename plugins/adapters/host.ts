@@ -261,6 +261,19 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
       return { slots_total: total, slots_free: replicas.reduce((n, b) => n + Math.max(0, b.slotsTotal - b.inFlight), 0) }
     },
     capabilities: () => aggregateCapabilities(pools, deps.pools ?? [], clock.nowMs()),
+    async freeSession (poolId, sessionId, replicaId) {
+      const replicas = [...(pools.get(poolId)?.entries() ?? [])].filter(([r]) => replicaId === undefined || replicaId === '' || r === replicaId)
+      await Promise.all(replicas.map(async ([r, b]) => {
+        if (!b.adapter.freeSession) return
+        try {
+          await b.adapter.freeSession(sessionId)
+          say({ action: 'free-session', target: b.adapter.engine, session_id: sessionId, pool_id: poolId, replica_id: r }, `frees the KV of session ${sessionId} on ${poolId}/${r}`)
+        } catch (err) {
+          say({ action: 'free-session', target: b.adapter.engine, session_id: sessionId, pool_id: poolId, replica_id: r, error: (err as Error).message },
+            `cannot free the KV of session ${sessionId} on ${poolId}/${r}`, 'warn')
+        }
+      }))
+    },
     async refresh () {
       const now = clock.nowMs()
       await Promise.all([...pools.entries()].flatMap(([p, replicas]) => [...replicas.entries()].map(async ([r, b]) => {

@@ -33,6 +33,7 @@ export interface DataPlane {
   subscribe (task: Task, sink: StreamSink, o?: SubscribeOptions): SseWriter
   session (sessionId: string): SessionInfo | undefined
   sessionHeaders (sessionId: string): Record<string, string>
+  /** Evicts the session and asks its replica to free the session's KV (best-effort, not awaited). */
   deleteSession (sessionId: string): boolean
   /** Runs the periodic sweep now (tests drive it with a fake clock). */
   sweep (): void
@@ -83,7 +84,13 @@ export function createDataPlane (deps: CoreDeps): DataPlane {
       const s = core.sessions.get(id)
       return s ? core.sessions.headers(s) : {}
     },
-    deleteSession: (id) => core.sessions.delete(id),
+    deleteSession (id) {
+      // §2.4: evict, and ask the replica that holds the session's KV to free it (running tasks go on)
+      const affinity = core.sessions.get(id)?.affinity
+      const deleted = core.sessions.delete(id)
+      if (affinity) void core.host.freeSession(affinity.poolId, id, affinity.replicaId)
+      return deleted
+    },
     sweep: () => sweep(core),
     kick (poolId) {
       for (const id of poolId === undefined ? core.queues.keys() : [poolId]) pump(core, id)

@@ -4,7 +4,7 @@
  * AbortSignal, and the counters llama-server exposes on `/metrics`. No HTTP here.
  */
 import { engineVersion } from './version.js'
-import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel, type Token } from 'node-llama-cpp'
+import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp'
 
 export interface EngineOptions {
   modelPath: string
@@ -23,6 +23,7 @@ export interface Slot {
   busy: boolean
   taskId: number
   completion: LlamaCompletion
+  sequence: LlamaContextSequence
   /** Tokens the slot's sequence holds after its last task (prompt + generated). */
   cached: Token[]
   promptTokens: number
@@ -87,7 +88,8 @@ export class WorkerEngine {
     this.model = await this.llama.loadModel({ modelPath: this.opts.modelPath, ...(this.llama.gpu === false ? { gpuLayers: 0 } : {}) })
     this.context = await this.model.createContext({ contextSize: this.opts.ctx, sequences: this.opts.parallel, threads: this.opts.threads })
     for (let id = 0; id < this.opts.parallel; id++) {
-      this.slots.push({ id, busy: false, taskId: -1, completion: new LlamaCompletion({ contextSequence: this.context.getSequence() }), cached: [], promptTokens: 0, params: {} })
+      const sequence = this.context.getSequence()
+      this.slots.push({ id, busy: false, taskId: -1, completion: new LlamaCompletion({ contextSequence: sequence }), sequence, cached: [], promptTokens: 0, params: {} })
     }
   }
 
@@ -138,6 +140,23 @@ export class WorkerEngine {
   }
 
   get queued (): number { return this.waiters.length }
+
+  /**
+   * Drops the KV cache of an idle slot (llama-server `POST /slots/{id}?action=erase`); returns the
+   * tokens erased. A busy slot already serves another task, whose cache it keeps: 0 erased.
+   */
+  async erase (slot: Slot): Promise<number> {
+    if (slot.busy) return 0
+    slot.busy = true // held while clearing, so no task starts on a half-cleared sequence
+    const n = slot.cached.length
+    slot.cached = []
+    try {
+      await slot.sequence.clearHistory()
+    } finally {
+      this.release(slot)
+    }
+    return n
+  }
 
   async complete (slot: Slot, p: CompletionParams, signal: AbortSignal, onTokens: (tokens: Token[], text: string) => void): Promise<CompletionResult> {
     slot.taskId = this.nextTask++

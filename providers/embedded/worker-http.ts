@@ -101,6 +101,16 @@ async function tokenize (engine: WorkerEngine, req: IncomingMessage, res: Reply)
   send(res, 200, { tokens: b.with_pieces === true ? tokens.map((id) => ({ id, piece: engine.detokenize([id]) })) : tokens })
 }
 
+/** `POST /slots/{id}?action=erase` as llama-server answers it; save/restore are not offered. */
+async function slotErase (engine: WorkerEngine, id: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  req.resume()
+  const action = new URL(req.url ?? '/', 'http://worker').searchParams.get('action')
+  const slot = engine.slots[id]
+  if (slot === undefined) return sendError(res, 400, 'Invalid slot ID')
+  if (action !== 'erase') return sendError(res, 400, action === 'save' || action === 'restore' ? 'This server does not support slot save and restore.' : 'Invalid action')
+  send(res, 200, { id_slot: id, n_erased: await engine.erase(slot) })
+}
+
 export function createWorkerServer (engine: WorkerEngine, opts: HttpOptions): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
@@ -111,6 +121,8 @@ export function createWorkerServer (engine: WorkerEngine, opts: HttpOptions): Se
       return
     }
     const handle = async (): Promise<void> => {
+      const slotAction = /^POST \/slots\/(\d+)$/.exec(route)
+      if (slotAction) return slotErase(engine, Number(slotAction[1]), req, res)
       switch (route) {
         case 'GET /health': return send(res, 200, { status: 'ok' })
         case 'GET /props': return send(res, 200, propsBody(engine, opts.alias))

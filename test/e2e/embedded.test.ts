@@ -32,7 +32,7 @@ const task = (prompt: string, maxTokens: number) => ({
   ctx: 0, priority: 'interactive', prompt, max_tokens: maxTokens, deadline_ms: 60_000,
 })
 /** Submits a task and reads its whole stream; `onToken` may act after a given token. */
-async function run (prompt: string, maxTokens = 16, onToken?: (i: number) => void): Promise<{ frames: Frame[], text: string }> {
+async function run (prompt: string, maxTokens = 16, onToken?: (i: number) => void): Promise<{ frames: Frame[], text: string, sessionId: string }> {
   const body = task(prompt, maxTokens)
   const admitted = await json('POST', '/v1/tasks', body)
   if (admitted.status !== 202) throw new Error(`admission ${admitted.status}: ${JSON.stringify(admitted.body)}`)
@@ -46,7 +46,7 @@ async function run (prompt: string, maxTokens = 16, onToken?: (i: number) => voi
     for (; tokens < seen; tokens++) onToken?.(tokens)
   }
   const frames = parseSse(raw)
-  return { frames, text: frames.filter((f) => f.event === 'token').map((f) => f.json.t).join('') }
+  return { frames, text: frames.filter((f) => f.event === 'token').map((f) => f.json.t).join(''), sessionId: body.session_id }
 }
 
 t.test('the quick-start pool end to end: real engine, real adapter, public API (issue 5 acceptance)', async (t) => {
@@ -69,7 +69,7 @@ t.test('the quick-start pool end to end: real engine, real adapter, public API (
   await waitFor('the pool to be Ready', async () => await status('/readyz') === 200, SLOW)
 
   await t.test('a task with prompt "Count: 3" streams 456789 from the embedded engine (issue 5)', async (t) => {
-    const { frames, text } = await run('Count: 3')
+    const { frames, text, sessionId } = await run('Count: 3')
     t.equal(text, '456789')
     t.same(frames.map((f) => f.event).filter((e) => e !== 'metrics'), ['started', 'token', 'token', 'token', 'token', 'token', 'token', 'end'])
     t.match(frames.at(-1)!.json, { tokens_out: 6 })
@@ -80,6 +80,15 @@ t.test('the quick-start pool end to end: real engine, real adapter, public API (
     t.match(engines.items, [{ id: health.engine_catalog_id, engine: 'llamacpp', version: health.engine_version, digest: health.engine_digest }], 'the embedded engine build is in the catalog (ORCH-3441)')
     const caps = await json('GET', '/v1/capabilities')
     t.match(caps.body.engines, [{ engine: 'llamacpp', ctx_max: 2048, engine_version: /node-llama-cpp/ }])
+
+    const worker = new URL(app.pool.manager('tiny')!.current!.prepared.health.url).origin
+    const cachedTokens = async (): Promise<number> => (JSON.parse(await (await request(`${worker}/slots`)).body.text()) as Array<{ n_prompt_tokens_cache: number }>)[0]!.n_prompt_tokens_cache
+    t.ok(await cachedTokens() > 0, 'the session left its KV in the slot')
+    const deleted = await request(`${base}/v1/sessions/${sessionId}`, { method: 'DELETE' })
+    await deleted.body.dump()
+    t.equal(deleted.statusCode, 204)
+    await waitFor('the slot erased', async () => await cachedTokens() === 0, SLOW)
+    t.pass('DELETE /v1/sessions/{id} freed the session\'s KV in the engine (§2.4)')
   })
 
   await t.test('SIGKILL of the worker mid-stream: WORKER_RESET, Unready, then Ready after the supervised restart', async (t) => {

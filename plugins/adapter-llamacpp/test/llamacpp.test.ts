@@ -7,6 +7,7 @@ import { deriveSeed } from '../../../core/determinism.js'
 import type { Test } from 'tap'
 import { FakeEngine, json } from '../../../test/fixtures/engines/fake-engine.js'
 import { LlamacppOptions, llamacppProtocol } from '../llamacpp.js'
+import { SessionSlots } from '../session-slots.js'
 
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
 
@@ -89,6 +90,25 @@ t.test('/slots disabled (404) → slots_free null; /tokenize returns ids', async
   t.equal((await adapter.props()).slots_free, null)
 })
 
+t.test('freeSession erases the slot that served the session, once, and never a slot another session used since (api §2.4)', async (t) => {
+  const { fake, adapter } = await setup(t, { slots: 2 })
+  const erases = () => fake.requests.filter((r) => r.path.startsWith('/slots/')).map((r) => r.path)
+  await adapter.freeSession!('nobody')
+  t.same(erases(), [], 'a session the adapter never served: no call')
+  await collect(adapter.submit(taskRequest('llamacpp', { session_id: 'sa' }), opts()))
+  await adapter.freeSession!('sa')
+  t.same(erases(), ['/slots/0'])
+  t.match(fake.requests.at(-1), { method: 'POST' })
+  await adapter.freeSession!('sa')
+  t.same(erases(), ['/slots/0'], 'freeing again is a no-op')
+  await collect(adapter.submit(taskRequest('llamacpp', { session_id: 'sa' }), opts()))
+  await collect(adapter.submit(taskRequest('llamacpp', { session_id: 'sb' }), opts())) // the fake reuses slot 0
+  await adapter.freeSession!('sa')
+  t.same(erases(), ['/slots/0'], 'slot 0 now holds sb: freeing sa leaves it')
+  await adapter.freeSession!('sb')
+  t.same(erases(), ['/slots/0', '/slots/0'])
+})
+
 t.test('an API key goes out as a bearer token and never into errors', async (t) => {
   const { fake, adapter } = await setup(t, {}, { api_key: 'sk-llama-secret-123456' })
   fake.faults.statuses.push({ status: 401, body: '{"error":{"code":401,"message":"Invalid API Key","type":"authentication_error"}}' })
@@ -133,4 +153,17 @@ t.test('tolerates minimal and odd answers: bare /props, a broken /slots, no kv s
   const empty = await collect(b.adapter.submit({ ...taskRequest('llamacpp'), prompt: undefined } as never, opts()))
   t.equal(none.hits('/completion')[0]!.body.prompt, '')
   t.match(empty.at(-1), { kind: 'error', data: { kind: 'WORKER_RESET' } }, 'EOF without a final frame')
+})
+
+t.test('SessionSlots is bounded: the least recently seen session is forgotten first', async (t) => {
+  const s = new SessionSlots(2)
+  s.remember('a', 0)
+  s.remember('b', 1)
+  s.remember('a', 0) // seen again: now the most recent
+  s.remember('c', 2)
+  t.equal(s.size, 2)
+  t.equal(s.take('b'), undefined, 'b was the oldest')
+  t.equal(s.take('a'), 0)
+  t.equal(s.take('c'), 2)
+  t.equal(s.size, 0)
 })

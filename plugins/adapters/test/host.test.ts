@@ -182,3 +182,24 @@ t.test('a consumer leaving early unregisters the task; an adapter whose submit t
   t.match(await collect(host.submit('p', req('sync'), opts())), [{ kind: 'error', data: { kind: 'INTERNAL', message: 'adapter failure: sync bug' } }])
   t.same(host.replicas('p').map((r) => r.inFlight), [0])
 })
+
+t.test('freeSession: the named replica, else every replica of the pool; adapters without it are skipped; failures narrated', async (t) => {
+  const records: Array<Record<string, unknown>> = []
+  const host = createAdapterHost({ narrator: { narrate: (fields: Record<string, unknown>, _human: string, level?: string) => { records.push({ ...fields, level }) } } as never })
+  const freed: string[] = []
+  const withFree = (name: string, fail = false): Fake => Object.assign(fakeAdapter(), {
+    freeSession: async (id: string) => { if (fail) throw new Error('no such slot'); freed.push(`${name}:${id}`) },
+  })
+  await host.bind('p', 'r0', withFree('r0'))
+  await host.bind('p', 'r1', withFree('r1'))
+  await host.bind('p', 'r2', fakeAdapter()) // an engine with no per-session KV to free
+  await host.freeSession('p', 's1', 'r1')
+  t.same(freed, ['r1:s1'], 'only the replica that served the session')
+  await host.freeSession('p', 's2')
+  t.same(freed.sort(), ['r0:s2', 'r1:s1', 'r1:s2'], 'no replica known: all that can')
+  await host.freeSession('nope', 's3')
+  t.equal(freed.length, 3, 'an unknown pool frees nothing')
+  await host.rebind('p', 'r0', withFree('r0', true))
+  await host.freeSession('p', 's4', 'r0')
+  t.match(records.filter((r) => r.action === 'free-session').at(-1), { level: 'warn', error: 'no such slot', session_id: 's4', replica_id: 'r0' })
+})

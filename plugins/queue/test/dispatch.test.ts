@@ -76,3 +76,23 @@ t.test('a session deleted while its task runs: the stream still ends cleanly', a
   t.equal(s.frames.at(-1)!.event, 'end')
   t.equal(s.frames.find((f) => f.event === 'metrics')!.json.kv_warmth, false)
 })
+
+t.test('DELETE /v1/sessions/{id} asks the replica that served the session to free its KV (§2.4); a failure is narrated, never thrown', async (t) => {
+  const h = await f0(t)
+  const body = h.task({ max_tokens: 2 })
+  await h.post(body)
+  await h.stream(body.task_id as string)
+  t.equal((await h.call('DELETE', `/v1/sessions/${body.session_id}`)).status, 204)
+  t.same(h.mock.freed, [body.session_id])
+  t.match(h.capture.find({ action: 'free-session' })[0], { session_id: body.session_id, pool_id: 'pool0', replica_id: 'r0' })
+  t.equal((await h.call('DELETE', `/v1/sessions/${body.session_id}`)).status, 204, 'idempotent')
+  t.equal(h.mock.freed.length, 1, 'a session that is gone has nothing to free')
+
+  const other = h.task({ max_tokens: 1 })
+  await h.post(other)
+  await h.stream(other.task_id as string)
+  h.mock.freeSession = async () => { throw new Error('engine said no') }
+  t.equal((await h.call('DELETE', `/v1/sessions/${other.session_id}`)).status, 204)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.match(h.capture.find({ action: 'free-session', session_id: other.session_id })[0], { level: 40, error: 'engine said no' })
+})

@@ -152,6 +152,23 @@ t.test('a client that disconnects mid-stream aborts its generation and frees the
   t.equal(JSON.parse((await post(`${base}/completion`, { prompt: 'Count: 5', temperature: 0 })).text).content, '6789', 'the slot serves the next request')
 })
 
+t.test('POST /slots/{id}?action=erase drops the slot\'s KV, as llama-server does; the next run re-evaluates the prompt', async (t) => {
+  const first = JSON.parse((await post(`${base}/completion`, { prompt: 'Count: 3', n_predict: 2 })).text)
+  const again = JSON.parse((await post(`${base}/completion`, { prompt: 'Count: 3', n_predict: 2 })).text)
+  t.ok(again.timings.cache_n > 0, 'the prompt was cached by the first run')
+  t.ok(JSON.parse((await get(`${base}/slots`)).text)[0].n_prompt_tokens_cache > 0)
+  const erased = await post(`${base}/slots/0?action=erase`, {})
+  t.equal(erased.status, 200)
+  t.same(JSON.parse(erased.text), { id_slot: 0, n_erased: first.tokens_cached })
+  t.equal(JSON.parse((await get(`${base}/slots`)).text)[0].n_prompt_tokens_cache, 0)
+  const cold = JSON.parse((await post(`${base}/completion`, { prompt: 'Count: 3', n_predict: 2 })).text)
+  t.equal(cold.timings.cache_n, 0, 'nothing left to reuse')
+  t.equal(cold.content, first.content, 'and the same output')
+  t.match(JSON.parse((await post(`${base}/slots/5?action=erase`, {})).text), { error: { code: 400, message: 'Invalid slot ID' } })
+  t.match(JSON.parse((await post(`${base}/slots/0?action=save`, {})).text), { error: { code: 400, message: /does not support slot save/ } })
+  t.match(JSON.parse((await post(`${base}/slots/0?action=nope`, {})).text), { error: { code: 400, message: 'Invalid action' } })
+})
+
 t.test('/tokenize, /metrics and errors', async (t) => {
   t.same(JSON.parse((await post(`${base}/tokenize`, { content: 'the cat' })).text), { tokens: [116, 257, 273, 263] })
   t.same(JSON.parse((await post(`${base}/tokenize`, { content: 'hi', with_pieces: true })).text), { tokens: [{ id: 104, piece: 'h' }, { id: 105, piece: 'i' }] })
