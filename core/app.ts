@@ -66,7 +66,7 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await app.register(provisioners)
     await registerExtensions(app, extensions.providers)
     await app.register(pool, { pools: manifest.pools })
-    await app.register(adapters)
+    await app.register(adapters, manifest.adapter_host)
     await registerExtensions(app, extensions.adapters)
     const uncovered = engineCoverageIssues(manifest.pools, app.adapters.engines())
     if (uncovered.length > 0) throw new ManifestError(opts.source ?? 'manifest', uncovered)

@@ -22,7 +22,7 @@ export function manifestRuleIssues (manifest: Partial<Manifest>): Issue[] {
     }
     issues.push(...provisioningIssues(pool, at), ...deviceIssues(pool, at))
   })
-  issues.push(...bucketIssues(manifest), ...duplicateExtensionIssues(manifest, 'adapters'), ...duplicateExtensionIssues(manifest, 'providers'))
+  issues.push(...bucketIssues(manifest), ...breakerIssues(manifest), ...duplicateExtensionIssues(manifest, 'adapters'), ...duplicateExtensionIssues(manifest, 'providers'))
   return issues
 }
 
@@ -65,6 +65,12 @@ function bucketIssues (manifest: Partial<Manifest>): Issue[] {
   if (!Array.isArray(buckets)) return []
   const bad = buckets.findIndex((b, i) => i > 0 && !(b > (buckets[i - 1] as number)))
   return bad < 0 ? [] : [{ path: `/metrics/buckets_ms/${bad}`, message: 'buckets must be strictly increasing' }]
+}
+
+function breakerIssues (manifest: Partial<Manifest>): Issue[] {
+  const b = manifest.adapter_host?.breaker
+  if (typeof b?.cooldown_ms !== 'number' || typeof b.max_cooldown_ms !== 'number' || b.max_cooldown_ms >= b.cooldown_ms) return []
+  return [{ path: '/adapter_host/breaker/max_cooldown_ms', message: `is ${b.max_cooldown_ms}, below cooldown_ms ${b.cooldown_ms}; the cap must be at least the first cool-down` }]
 }
 
 function duplicateExtensionIssues (manifest: Partial<Manifest>, list: 'adapters' | 'providers'): Issue[] {

@@ -4,6 +4,7 @@ import { PoolConfig } from '../plugins/pool/schema.js'
 import { CatalogConfig } from '../plugins/catalog/schema.js'
 import { MetricsConfig } from '../plugins/metrics/schema.js'
 import { PlacementConfig } from '../plugins/placement/schema.js'
+import { AdapterHostConfig } from '../plugins/adapters/schema.js'
 import { QueueDefaults, SessionsConfig, SseConfig, TasksConfig } from '../plugins/queue/schema.js'
 import { AuthConfig } from '../plugins/auth/schema.js'
 
@@ -46,6 +47,7 @@ export const Manifest = Strict({
   catalog: CatalogConfig,
   metrics: MetricsConfig,
   auth: AuthConfig,
+  adapter_host: AdapterHostConfig,
   placement: PlacementConfig,
   queue: QueueDefaults,
   sessions: SessionsConfig,

@@ -81,6 +81,7 @@ t.test('cross-field rules: unique ids, devices vs compute policy, tensor_split, 
   t.same(issuesOf(() => parseManifest({ pools: [pool({ tensor_split: [0.5, 0.5] })] })),
     ['/pools/0/tensor_split: has 2 ratios for 1 devices; give one ratio per device'], 'spec §6 scenario 23')
   t.same(issuesOf(() => parseManifest({ pools: [], metrics: { buckets_ms: [10, 10, 20] } })), ['/metrics/buckets_ms/1: buckets must be strictly increasing'])
+  t.same(issuesOf(() => parseManifest({ pools: [], adapter_host: { breaker: { cooldown_ms: 5000, max_cooldown_ms: 1000 } } })), ['/adapter_host/breaker/max_cooldown_ms: is 1000, below cooldown_ms 5000; the cap must be at least the first cool-down'])
   t.same(issuesOf(() => parseManifest({ pools: [], adapters: ['a', { package: 'a' }] })), ['/adapters/1: enables "a" a second time (first at /adapters/0)'])
 })
 

@@ -3,23 +3,25 @@ import type { FastifyPluginAsync } from 'fastify'
 import { NAMES } from '../../core/names.js'
 import { createAdapterRegistry } from './registry.js'
 import { createAdapterHost } from './host.js'
+import { Value } from 'typebox/value'
+import { AdapterHostConfig } from './schema.js'
 
-/** Host timers (spec adapters §3.1, §5.4): capability refresh every 30 s, engine scrapes every 15 s. */
-export const REFRESH_MS = 30_000
-export const SCRAPE_MS = 15_000
 
 /**
  * `app.adapters`: the registry adapter plugins add their engine factories to.
  * `app.adapterHost`: the facade dispatch and the pool manager use (core/sdk.ts AdapterHost).
  */
-const adaptersPlugin: FastifyPluginAsync = async (app) => {
+const adaptersPlugin: FastifyPluginAsync<Partial<AdapterHostConfig>> = async (app, opts) => {
+  const config = Value.Default(AdapterHostConfig, Value.Clone(opts)) as AdapterHostConfig
   app.decorate('adapters', createAdapterRegistry())
+  const { threshold, cooldown_ms: cooldownMs, max_cooldown_ms: maxCooldownMs } = config.breaker
   const host = createAdapterHost({
     narrator: app.narration,
     metrics: app.metrics,
     pools: app.pool.configs,
-    refreshMs: REFRESH_MS,
-    scrapeMs: SCRAPE_MS,
+    breaker: { threshold, cooldownMs, maxCooldownMs },
+    refreshMs: config.refresh_ms,
+    scrapeMs: config.scrape_ms,
   })
   app.decorate('adapterHost', host)
   app.addHook('onClose', async () => {

@@ -225,3 +225,17 @@ t.test('capabilities list configured pools without replicas; health transitions 
   timed.close()
   t.ok(b.probes > probes, 'the refresh timer asked for health')
 })
+
+t.test('adapter_host in the manifest sets the breaker of the app\'s host', async (t) => {
+  const { build } = await import('../../../test/helpers/build.js')
+  const { app } = await build(t, { adapter_host: { breaker: { threshold: 1, cooldown_ms: 2500, max_cooldown_ms: 5000 }, refresh_ms: 0, scrape_ms: 0 } })
+  const a = scripted()
+  a.fail = 'WORKER_RESET'
+  await app.adapterHost.bind('p', 'r0', a)
+  await collect(app.adapterHost.submit('p', req('t1'), opts()))
+  const refused = await collect(app.adapterHost.submit('p', req('t2'), opts()))
+  t.match(refused, [{ kind: 'error', data: { kind: 'POOL_UNAVAILABLE', retry_after_ms: Number } }], 'one failure opened it (threshold 1)')
+  const after = (refused[0]!.data as { retry_after_ms: number }).retry_after_ms
+  t.ok(after > 2000 && after <= 2500, `the configured cool-down (${after} ms)`)
+  t.equal(a.submits, 1, 'the engine was not touched')
+})
