@@ -6,6 +6,7 @@ import type { KitContext } from '../adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../adapter-kit/options.js'
 import { callOpts, probe, trimSlash } from '../adapter-kit/control.js'
 import { openAiStream } from '../adapter-kit/openai-stream.js'
+import { responsesStream } from './responses-stream.js'
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1'
 
@@ -14,7 +15,7 @@ export const OpenAiOptions = Strict({
   ...SecretOptions,
   base_url: Type.Optional(Type.String({ pattern: '^https?://', description: `e.g. ${OPENAI_BASE_URL}; default: the replica URL the pool manager binds` })),
   model: Type.Optional(Type.String({ minLength: 1, description: 'remote model id; default: the pool model' })),
-  api: Type.Enum(['chat', 'completions'], { default: 'chat', description: '/chat/completions (default) or legacy /completions' }),
+  api: Type.Enum(['chat', 'completions', 'responses'], { default: 'chat', description: '/chat/completions (default), legacy /completions, or the Responses API /responses (no seed: best effort only)' }),
   organization: Type.Optional(Type.String({ minLength: 1, description: 'OpenAI-Organization header' })),
   project: Type.Optional(Type.String({ minLength: 1, description: 'OpenAI-Project header' })),
   health_cache_ms: Type.Integer({ minimum: 0, default: 30_000, description: 'health answers are reused this long to save quota' }),
@@ -26,7 +27,7 @@ export type OpenAiOptions = Static<typeof OpenAiOptions>
 /**
  * Any remote OpenAI-compatible API (spec adapters §2.5, OC-ADAPT-OAI-6000..6031): bearer key
  * from the options or a named environment variable (never logged), `GET /models/{model}` as
- * health (cached), chat or legacy completions streaming, `system_fingerprint` reported in a
+ * health (cached), chat, legacy completions or Responses API streaming, `system_fingerprint` reported in a
  * `metrics` frame. Cancel aborts the request (the API has no server-side cancel).
  */
 export function openAiProtocol (binding: AdapterBinding, options: OpenAiOptions, { client }: KitContext): EngineProtocol {
@@ -55,6 +56,10 @@ export function openAiProtocol (binding: AdapterBinding, options: OpenAiOptions,
     open (req, d) {
       const prompt = req.prompt ?? (req.inputs ?? []).join('\n')
       const common = { model, stream: true, stream_options: { include_usage: true }, temperature: 0, top_p: 1, seed: d.seed }
+      if (options.api === 'responses') {
+        // the Responses API takes no seed and no stream_options
+        return responsesStream('/responses', { model, input: prompt, max_output_tokens: req.max_tokens, stream: true, temperature: 0, top_p: 1 })
+      }
       return options.api === 'chat'
         ? openAiStream({ engine: 'openai', api: 'chat', path: '/chat/completions', body: { ...common, messages: [{ role: 'user', content: prompt }], max_completion_tokens: req.max_tokens }, stopMeans: 'stop' })
         : openAiStream({ engine: 'openai', api: 'completions', path: '/completions', body: { ...common, prompt, max_tokens: req.max_tokens }, stopMeans: 'stop' })

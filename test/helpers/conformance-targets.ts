@@ -70,6 +70,13 @@ export const openaiTarget: ConformanceTarget = {
   adapter: kitAdapter('openai', OpenAiOptions, openAiProtocol, { model: 'gpt-fake', api_key: OPENAI_TEST_KEY, health_cache_ms: 0 }),
 }
 
+/** The same remote API through the Responses endpoint (`api: responses`). */
+export const openaiResponsesTarget: ConformanceTarget = {
+  ...openaiTarget,
+  generatePath: '/responses',
+  adapter: kitAdapter('openai', OpenAiOptions, openAiProtocol, { model: 'gpt-fake', api_key: OPENAI_TEST_KEY, health_cache_ms: 0, api: 'responses' }),
+}
+
 export const tgiTarget: ConformanceTarget = {
   engine: 'tgi',
   generatePath: '/generate_stream',

@@ -3,6 +3,7 @@ import type { Test } from 'tap'
 import { collect, taskRequest } from '../../../test/helpers/adapter-conformance.js'
 import { kitAdapter, OPENAI_TEST_KEY } from '../../../test/helpers/conformance-targets.js'
 import { fakeOpenAi, OPENAI_FINGERPRINT } from '../../../test/fixtures/engines/openai-compat.js'
+import { FakeEngine } from '../../../test/fixtures/engines/fake-engine.js'
 import { OpenAiOptions, openAiProtocol } from '../openai.js'
 
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
@@ -79,4 +80,35 @@ t.test('defaults: the OpenAI base URL and the pool model; the built-in loads onl
   t.notOk(without.app.adapters.get('openai'), 'not listed: not loaded')
   const { app } = await build(t, { adapters: [{ package: 'openai', options: { base_url: 'https://api.example.test/v1', api_key: OPENAI_TEST_KEY } }] })
   t.same(app.adapters.engines(), ['openai'])
+})
+
+t.test('Responses API: body with input and max_output_tokens (no seed); incomplete at the limit is length; usage counts', async (t) => {
+  const { fake, adapter } = await setup(t, { api_key: OPENAI_TEST_KEY, api: 'responses' })
+  const events = await collect(adapter.submit(taskRequest('openai', { prompt: 'hi there', max_tokens: 2 }), opts()))
+  const body = fake.hits('/responses')[0]!.body
+  t.same(body, { model: 'gpt-fake', input: 'hi there', max_output_tokens: 2, stream: true, temperature: 0, top_p: 1 })
+  t.same(events.filter((e) => e.kind === 'token').map((e) => e.data), [{ t: 'Hel', i: 0 }, { t: 'lo', i: 1 }])
+  t.match(events.at(-1), { kind: 'end', data: { stop_reason: 'length', tokens_out: 2, tokens_in: 2 } })
+})
+
+t.test('Responses API: response.failed and other incomplete reasons', async (t) => {
+  const send = (events: Array<Record<string, unknown>>) => (_req: unknown, res: import('node:http').ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    res.end(events.map((e, i) => `event: ${String(e.type)}\ndata: ${JSON.stringify({ ...e, sequence_number: i })}\n\n`).join(''))
+  }
+  const delta = { type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'x' }
+  const fake = await FakeEngine.start({
+    'POST /failed/responses': send([{ type: 'response.created', response: { status: 'in_progress' } }, delta, { type: 'response.failed', response: { status: 'failed', error: { code: 'server_error', message: 'The model failed' } } }]),
+    'POST /filtered/responses': send([delta, { type: 'response.incomplete', response: { status: 'incomplete', incomplete_details: { reason: 'content_filter' }, usage: { input_tokens: 3, output_tokens: 1 } } }]),
+  })
+  t.teardown(() => fake.close())
+  const run = async (path: string) => {
+    const { adapter, close } = kitAdapter('openai', OpenAiOptions, openAiProtocol, { model: 'gpt-fake', api: 'responses', base_url: `${fake.url}/${path}` })(fake.url, {}, () => {})
+    t.teardown(close)
+    return collect(adapter.submit(taskRequest('openai'), opts()))
+  }
+  t.match((await run('failed')).at(-1), { kind: 'error', data: { kind: 'ADAPTER', message: /failed response: The model failed \(server_error\)/ } })
+  const filtered = await run('filtered')
+  t.match(filtered.find((e) => e.kind === 'metrics'), { data: { incomplete_reason: 'content_filter' } })
+  t.match(filtered.at(-1), { kind: 'end', data: { stop_reason: 'stop', tokens_out: 1, tokens_in: 3 } })
 })
