@@ -65,7 +65,7 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await app.register(artifacts, manifest.catalog)
     await app.register(provisioners)
     await registerExtensions(app, extensions.providers)
-    await app.register(pool, { pools: manifest.pools })
+    await app.register(pool, { pools: manifest.pools, engineEnv: manifest.policy.engine_env_passthrough })
     await app.register(adapters, manifest.adapter_host)
     await registerExtensions(app, extensions.adapters)
     const uncovered = engineCoverageIssues(manifest.pools, app.adapters.engines())

@@ -20,7 +20,7 @@ const pool = (extra: Record<string, unknown> = {}) => ({ id: 'p0', engine: 'llam
 t.test('an empty document gets every default (ORCH config defaults)', async (t) => {
   const m = parseManifest({ pools: [] })
   t.same(m.server, { host: '127.0.0.1', port: 8080, log_level: 'info', log_format: 'json', body_limit_bytes: 1_048_576, shutdown_timeout_ms: 10_000 })
-  t.same(m.policy, { allow_outbound_network: false, outbound_allowlist: [], allow_package_installs: false, allow_binary_downloads: false })
+  t.same(m.policy, { allow_outbound_network: false, outbound_allowlist: [], engine_env_passthrough: [], allow_package_installs: false, allow_binary_downloads: false })
   t.same(m.providers, [])
   t.same(m.adapters, [])
   t.same(m.metrics.buckets_ms, [50, 100, 200, 500, 1000, 5000, 10000])

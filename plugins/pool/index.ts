@@ -40,6 +40,8 @@ declare module 'fastify' {
 
 export interface PoolOptions {
   pools: PoolConfig[]
+  /** Variables engines inherit beyond `ENGINE_ENV` (manifest `policy.engine_env_passthrough`). */
+  engineEnv?: readonly string[]
   /** Test seams: replace how replicas are spawned and probed, timers, jitter, GPU discovery. */
   overrides?: Partial<Pick<ManagerDeps, 'spawn' | 'probe' | 'measurePerf' | 'timers' | 'nowMs' | 'random'>> & { discover?: () => Promise<GpuDevice[]>, gpuSampleMs?: number }
 }
@@ -78,7 +80,7 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
       narrate: (fields, human, level) => app.narration.narrate(fields, human, level),
       modelGate: createModelGate(app.models, c.engine),
       provisionerFor: (engine, mode) => app.provisioners.providerFor(engine, mode),
-      spawn: o.spawn ?? spawnReplica,
+      spawn: o.spawn ?? ((prepared, id) => spawnReplica(prepared, id, opts.engineEnv ?? [])),
       probe: o.probe ?? probeHealth,
       measurePerf: o.measurePerf ?? ((p) => measurePerf(p)),
       timers: o.timers ?? realTimers,

@@ -31,11 +31,33 @@ export function baseUrlOf (prepared: PreparedEngine): string {
   return new URL(prepared.health.url).origin
 }
 
-export const spawnReplica: SpawnReplica = (prepared, id) => {
+/**
+ * What an engine inherits from our environment (spec pools §1.7: a whitelisted environment):
+ * runtime and locale basics, GPU runtime and llama.cpp settings. Nothing else, so the keys and
+ * tokens the orchestrator holds (HF_TOKEN, AWS_*, OPENAI_API_KEY, …) never reach an engine.
+ * A trailing `*` matches a prefix.
+ */
+export const ENGINE_ENV: readonly string[] = [
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TMP', 'TEMP', 'SYSTEMROOT',
+  'LD_LIBRARY_PATH', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
+  'LC_*', 'XDG_*', 'CUDA_*', 'NVIDIA_*', 'HIP_*', 'ROCR_*', 'HSA_*', 'GGML_*', 'LLAMA_*', 'NODE_LLAMA_CPP_*', 'OMP_*', 'VK_*',
+]
+
+/** The engine's environment: the whitelisted part of `from` (plus `passthrough`), then the pool's own `env`. */
+export function engineEnv (own: Record<string, string>, passthrough: readonly string[] = [], from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const patterns = [...ENGINE_ENV, ...passthrough]
+  const exact = new Set(patterns.filter((p) => !p.endsWith('*')))
+  const prefixes = patterns.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1))
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(from)) if (v !== undefined && (exact.has(k) || prefixes.some((p) => k.startsWith(p)))) env[k] = v
+  return { ...env, ...own }
+}
+
+export const spawnReplica = (prepared: PreparedEngine, id: string, passthrough: readonly string[] = []): Replica => {
   if (prepared.mode === 'external') return externalReplica(prepared, id)
   const proc: ChildProcess = spawn(prepared.bin, prepared.args, {
     cwd: prepared.workdir,
-    env: { ...process.env, ...prepared.env },
+    env: engineEnv(prepared.env, passthrough),
     // stdin stays open as a lifeline: a worker started with --exit-on-stdin-close ends with us
     stdio: ['pipe', 'pipe', 'pipe'],
   })

@@ -18,9 +18,14 @@ function isolatedCatalog (catalog: Record<string, unknown> = {}): Record<string,
   return { root: TEST_CATALOG_ROOT, ...(artifactsChosen ? {} : { artifacts_store: 'memory' }), ...catalog }
 }
 
+// Engine workers started from the TypeScript sources need the test runner's loader settings and
+// coverage hooks; engines get only a whitelisted environment otherwise (pool/replica.ts).
+export const TEST_ENGINE_ENV = ['TS_NODE_*', '_TAPJS_*', 'TAP_*']
+
 /** A manifest from a partial document, defaults filled and validated like a real file. */
 export function manifestOf (partial: Record<string, unknown> = {}): Manifest {
-  return parseManifest({ pools: [], ...partial, catalog: isolatedCatalog(partial.catalog as Record<string, unknown> | undefined) }, 'test manifest')
+  const policy = { engine_env_passthrough: TEST_ENGINE_ENV, ...(partial.policy as Record<string, unknown> | undefined) }
+  return parseManifest({ pools: [], ...partial, policy, catalog: isolatedCatalog(partial.catalog as Record<string, unknown> | undefined) }, 'test manifest')
 }
 
 export interface Built { app: FastifyInstance, capture: Capture, manifest: Manifest }
