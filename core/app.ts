@@ -1,3 +1,5 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
 import { fastifySSE as sse } from '@fastify/sse'
@@ -65,7 +67,7 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await app.register(artifacts, manifest.catalog)
     await app.register(provisioners)
     await registerExtensions(app, extensions.providers)
-    await app.register(pool, { pools: manifest.pools, engineEnv: manifest.policy.engine_env_passthrough })
+    await app.register(pool, { pools: manifest.pools, engineEnv: manifest.policy.engine_env_passthrough, runDir: manifest.server.run_dir ?? join(homedir(), '.cache', 'llama-orch', 'run') })
     await app.register(adapters, manifest.adapter_host)
     await registerExtensions(app, extensions.adapters)
     const uncovered = engineCoverageIssues(manifest.pools, app.adapters.engines())

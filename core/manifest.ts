@@ -17,6 +17,7 @@ export const ServerConfig = Strict({
   log_format: Type.Enum(['json', 'pretty'], { default: 'json', description: 'overridden by LOG_FORMAT; CI stays json' }),
   body_limit_bytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'request body limit on data and control routes' }),
   shutdown_timeout_ms: Type.Integer({ minimum: 1, default: 10_000, description: 'how long a graceful stop may take before the process exits anyway' }),
+  run_dir: Type.Optional(Type.String({ minLength: 1, description: 'engine PID files (<pool_id>.pid); default ~/.cache/llama-orch/run' })),
 }, { default: {} })
 
 export const PolicyConfig = Strict({

@@ -7,6 +7,7 @@ import type { PoolConfig } from './schema.js'
 import { PoolManager, type Binder, type ManagerDeps } from './manager.js'
 import { createModelGate } from './model-gate.js'
 import { probeHealth, spawnReplica } from './replica.js'
+import { PidFiles } from './pidfile.js'
 import { measurePerf } from './perf.js'
 import { realTimers } from './launch.js'
 import { discoverGpus, type GpuDevice } from './gpu.js'
@@ -42,6 +43,8 @@ export interface PoolOptions {
   pools: PoolConfig[]
   /** Variables engines inherit beyond `ENGINE_ENV` (manifest `policy.engine_env_passthrough`). */
   engineEnv?: readonly string[]
+  /** Where engine PID files go (manifest `server.run_dir`); absent: none are written. */
+  runDir?: string
   /** Test seams: replace how replicas are spawned and probed, timers, jitter, GPU discovery. */
   overrides?: Partial<Pick<ManagerDeps, 'spawn' | 'probe' | 'measurePerf' | 'timers' | 'nowMs' | 'random'>> & { discover?: () => Promise<GpuDevice[]>, gpuSampleMs?: number }
 }
@@ -71,6 +74,8 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
   const configs = opts.pools ?? []
   const o = opts.overrides ?? {}
   const managers = new Map<string, PoolManager>()
+  const pidFiles = opts.runDir !== undefined ? new PidFiles(opts.runDir) : undefined
+  const spawnEngine = o.spawn ?? ((prepared, id) => spawnReplica(prepared, id, opts.engineEnv ?? []))
   for (const c of configs) {
     registry.upsert(c.id, { engine: c.engine, device_mask: [...c.devices], slots_total: c.slots_total ?? 0 })
     const inFlight = (): number => Math.max(registry.getActiveLeases(c.id),
@@ -80,7 +85,17 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
       narrate: (fields, human, level) => app.narration.narrate(fields, human, level),
       modelGate: createModelGate(app.models, c.engine),
       provisionerFor: (engine, mode) => app.provisioners.providerFor(engine, mode),
-      spawn: o.spawn ?? ((prepared, id) => spawnReplica(prepared, id, opts.engineEnv ?? [])),
+      spawn: (prepared, id) => {
+        const r = spawnEngine(prepared, id)
+        const pid = r.pid
+        if (pidFiles && pid !== undefined) {
+          const recorded = pidFiles.record(c.id, pid).catch((err: Error) => {
+            app.narration.narrate({ actor: 'pool-managerd', action: 'spawn', target: c.id, pid, error: err.message }, `cannot write the PID file of pool ${c.id}`, 'warn')
+          })
+          void r.exited.then(async () => { await recorded; await pidFiles.clear(c.id, pid) })
+        }
+        return r
+      },
       probe: o.probe ?? probeHealth,
       measurePerf: o.measurePerf ?? ((p) => measurePerf(p)),
       timers: o.timers ?? realTimers,
@@ -129,6 +144,7 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
   })
   let stopSampler = (): void => {}
   app.addHook('onReady', async () => {
+    if (pidFiles) await reapOrphans(app, pidFiles, configs)
     for (const m of managers.values()) m.start()
     if (configs.some((c) => c.provisioning.compute_policy !== 'cpu-only')) {
       stopSampler = startGpuSampler(registry, app.metrics, o.discover ?? discoverGpus, o.gpuSampleMs ?? 15_000)
@@ -139,6 +155,17 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
     stopSampler()
     await Promise.all([...managers.values()].map((m) => m.close()))
   })
+}
+
+/** Engines an earlier run left behind (it crashed or was killed) would hold ports and VRAM. */
+async function reapOrphans (app: FastifyInstance, pidFiles: PidFiles, configs: readonly PoolConfig[]): Promise<void> {
+  for (const c of configs) {
+    const orphan = await pidFiles.reap(c.id)
+    if (!orphan) continue
+    app.narration.narrate({ actor: 'pool-managerd', action: 'reap', target: c.id, pid: orphan.pid, killed: orphan.killed, reason: orphan.reason },
+      orphan.killed ? `stops engine pid ${orphan.pid} of pool ${c.id} left running by an earlier run` : `leaves pid ${orphan.pid} of pool ${c.id} alone: ${orphan.reason}`.slice(0, 100),
+      orphan.killed ? 'warn' : 'info')
+  }
 }
 
 export default fp(poolPlugin, {

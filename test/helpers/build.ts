@@ -25,7 +25,9 @@ export const TEST_ENGINE_ENV = ['TS_NODE_*', '_TAPJS_*', 'TAP_*']
 /** A manifest from a partial document, defaults filled and validated like a real file. */
 export function manifestOf (partial: Record<string, unknown> = {}): Manifest {
   const policy = { engine_env_passthrough: TEST_ENGINE_ENV, ...(partial.policy as Record<string, unknown> | undefined) }
-  return parseManifest({ pools: [], ...partial, policy, catalog: isolatedCatalog(partial.catalog as Record<string, unknown> | undefined) }, 'test manifest')
+  // engine PID files stay in the per-process temp folder too
+  const server = { run_dir: join(TEST_CATALOG_ROOT, 'run'), ...(partial.server as Record<string, unknown> | undefined) }
+  return parseManifest({ pools: [], ...partial, policy, server, catalog: isolatedCatalog(partial.catalog as Record<string, unknown> | undefined) }, 'test manifest')
 }
 
 export interface Built { app: FastifyInstance, capture: Capture, manifest: Manifest }

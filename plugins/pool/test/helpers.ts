@@ -56,10 +56,11 @@ export function fastPool (id: string, ref: string, extra: Record<string, unknown
   }
 }
 
-export async function buildPools (t: Test, pools: Array<Record<string, unknown>>, root: string, opts: BuildOptions & { setup?: (app: FastifyInstance) => void } = {}): Promise<Built & { prov: ReturnType<typeof fakeProvisioner> }> {
+export async function buildPools (t: Test, pools: Array<Record<string, unknown>>, root: string, opts: BuildOptions & { setup?: (app: FastifyInstance) => void, manifest?: Record<string, unknown> } = {}): Promise<Built & { prov: ReturnType<typeof fakeProvisioner> }> {
   const prov = fakeProvisioner()
-  const built = await build(t, { adapters: [FIXTURE_ADAPTER], catalog: { root }, pools }, {
-    ...opts,
+  const { manifest, ...rest } = opts
+  const built = await build(t, { adapters: [FIXTURE_ADAPTER], catalog: { root }, pools, ...manifest }, {
+    ...rest,
     setup: (app) => { app.provisioners.add(prov); opts.setup?.(app) },
   })
   return { ...built, prov }
