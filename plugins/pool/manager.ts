@@ -40,6 +40,9 @@ export interface Operation {
   error: string | null
 }
 
+/** Lines by which CUDA, HIP/ROCm and Vulkan builds of llama.cpp report a broken device or driver. */
+export const DRIVER_ERROR = /\b(CUDA error|cudaError\w+|CUDA_ERROR_\w+|HIP error|hipError\w+|ErrorDeviceLost|VK_ERROR_DEVICE_LOST|uncorrectable ECC|ECC error)\b/i
+
 export class PoolManager {
   readonly id: string
   readonly replicaId: string
@@ -143,7 +146,20 @@ export class PoolManager {
     void l.replica.exited.then((info) => {
       if (this.replica === l.replica) this.crashed(`engine exited (${info.signal ? `signal ${info.signal}` : `status ${info.code}`})`)
     })
+    l.replica.onLine?.((line) => { if (this.replica === l.replica && DRIVER_ERROR.test(line)) this.driverReset(l.replica, line) })
     this.scheduleProbe()
+  }
+
+  /**
+   * The engine printed a GPU driver or device error (spec pools §1.3): its device state can no
+   * longer be trusted, so it is stopped now (running tasks end with WORKER_RESET) and restarted
+   * after backoff like a crash, with a `driver_reset` event of its own.
+   */
+  private driverReset (r: Replica, line: string): void {
+    const cause = `driver_reset: ${line.trim().slice(0, 200)}`
+    this.narrate('driver_reset', `pool ${this.id} engine reported a GPU driver error; restarting it`, { cause, replica_id: this.replicaId, pid: r.pid }, 'error')
+    this.crashed(cause)
+    void r.stop(1000)
   }
 
   private scheduleProbe (): void {

@@ -20,6 +20,8 @@ export interface Replica {
   tail (): string
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
   stop (graceMs: number): Promise<void>
+  /** Calls `listener` with each line the process prints (stdout and stderr); absent for external engines. */
+  onLine? (listener: (line: string) => void): void
 }
 
 export type SpawnReplica = (prepared: PreparedEngine, id: string) => Replica
@@ -62,9 +64,21 @@ export const spawnReplica = (prepared: PreparedEngine, id: string, passthrough: 
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   let tail = ''
+  const listeners: Array<(line: string) => void> = []
+  const lines = (): ((d: Buffer) => void) => {
+    let partial = ''
+    return (d) => {
+      const text = String(d)
+      tail = (tail + text).slice(-TAIL_BYTES)
+      if (listeners.length === 0) return
+      const parts = (partial + text).split('\n')
+      partial = parts.pop()!.slice(-TAIL_BYTES) // a line without its end yet, bounded
+      for (const line of parts) for (const l of listeners) l(line)
+    }
+  }
   const keep = (d: Buffer): void => { tail = (tail + String(d)).slice(-TAIL_BYTES) }
-  proc.stdout!.on('data', keep)
-  proc.stderr!.on('data', keep)
+  proc.stdout!.on('data', lines())
+  proc.stderr!.on('data', lines())
   proc.stdin!.on('error', () => {}) // EPIPE after the child died is expected
   const exited = new Promise<ExitInfo>((resolve) => {
     proc.once('exit', (code, signal) => resolve({ code, signal }))
@@ -79,6 +93,7 @@ export const spawnReplica = (prepared: PreparedEngine, id: string, passthrough: 
     exited,
     alive: () => !gone,
     tail: () => tail.trim(),
+    onLine: (listener) => { listeners.push(listener) },
     async stop (graceMs) {
       if (gone) return
       proc.kill('SIGTERM')

@@ -3,6 +3,7 @@ import { request } from 'undici'
 import type { FastifyInstance } from 'fastify'
 import type { AdapterHost, WorkerAdapter } from '../../../core/sdk.js'
 import { buildPools, fastPool, modelDir, pidAlive, waitFor } from './helpers.js'
+import { DRIVER_ERROR } from '../manager.js'
 
 const pidOf = (app: FastifyInstance, id = 'p'): number => app.pool.manager(id)!.current!.replica.pid!
 
@@ -21,6 +22,29 @@ t.test('SIGKILL of the engine: Unready at once, then a supervised restart makes 
   const actions = capture.records().filter((r) => r.actor === 'pool-managerd').map((r) => r.action)
   t.match(actions.join(','), /ready,crash,unready,backoff,restart,ready/, 'crash, readiness flips and restart are narrated in order')
   t.match(capture.records().find((r) => r.action === 'crash'), { level: 50, target: 'p', cause: 'engine exited (signal SIGKILL)', restart_count: 1 })
+})
+
+t.test('a GPU driver error printed by the engine: driver_reset, Unready, the engine stopped and restarted after backoff (scenario 20)', async (t) => {
+  const root = await modelDir(t, { 'a.json': {} })
+  const { app, capture } = await buildPools(t, [fastPool('p', 'a.json')], root)
+  await waitFor('Ready', () => app.pool.status('p')?.ready)
+  const first = pidOf(app)
+  const base = new URL(app.pool.manager('p')!.current!.prepared.health.url).origin
+  const line = 'ggml_cuda_error: CUDA error: an illegal memory access was encountered'
+  const res = await request(`${base}/control`, { method: 'POST', body: JSON.stringify({ stderr: line }) })
+  await res.body.dump()
+  await waitFor('Unready', () => !app.pool.status('p')!.ready)
+  t.match(app.pool.registry.get('p'), { last_error: `driver_reset: ${line}`, restart_count: 1 })
+  t.match(capture.find({ action: 'driver_reset', target: 'p' })[0], { level: 50, pid: first, cause: /illegal memory access/ })
+  await waitFor('the old engine stopped', () => !pidAlive(first))
+  await waitFor('Ready again', () => app.pool.status('p')?.ready)
+  t.not(pidOf(app), first, 'a new process serves')
+  t.equal(capture.find({ action: 'crash' }).length, 1, 'its exit after the stop is not counted as a second crash')
+})
+
+t.test('DRIVER_ERROR knows CUDA, HIP and Vulkan device failures, and not ordinary log lines', async (t) => {
+  for (const l of ['CUDA error: out of memory', 'cudaErrorIllegalAddress', 'CUDA_ERROR_ECC_UNCORRECTABLE', 'HIP error: hipErrorNoDevice', 'vk::Device::waitForFences: ErrorDeviceLost', 'uncorrectable ECC error encountered']) t.ok(DRIVER_ERROR.test(l), l)
+  for (const l of ['llama_model_load: loaded meta data', 'ggml_cuda_init: found 1 CUDA devices', 'srv  update_slots: all slots are idle']) t.notOk(DRIVER_ERROR.test(l), l)
 })
 
 t.test('an engine that keeps dying: delays grow ×2 within jitter bounds, then the breaker opens and restarts stop (scenarios 17, 18)', async (t) => {
