@@ -83,11 +83,15 @@ async function prepareEngine (pool: PoolConfig, model: ResolvedModel, deps: Laun
   }
 }
 
+/** Memory an engine needs for a model file of `size` bytes: the weights plus a margin for the KV cache and its own buffers. */
+export function engineBytes (size: number): number {
+  return Math.ceil(size * 1.1) + 64 * 1024 * 1024
+}
+
 /** Fails fast, before any spawn, when the model cannot fit in free host memory (spec pools §1.5, scenario 10). */
 export async function checkHostMemory (model: ResolvedModel, free: () => number): Promise<void> {
   const size = (await stat(model.local_path).catch(() => undefined))?.size ?? 0
-  // weights plus a margin for the KV cache and the engine's own buffers
-  const need = Math.ceil(size * 1.1) + 64 * 1024 * 1024
+  const need = engineBytes(size)
   if (need > free()) {
     const mib = (b: number): string => `${Math.round(b / 1024 / 1024)} MiB`
     throw new GateError('engine', `model ${model.id} needs about ${mib(need)} of host memory, but only ${mib(free())} is free; free memory or use a smaller model`)

@@ -4,6 +4,7 @@
  * per replica (worker.ts) that speaks the llama-server API on a loopback port. `prepare` turns
  * a pool and its resolved model into the spawn description the pool manager starts.
  */
+import { stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { createServer } from 'node:net'
 import { dirname, extname, join } from 'node:path'
@@ -12,6 +13,7 @@ import type { Plan, PreparedEngine, Provisioner } from '../../core/sdk.js'
 import type { PoolConfig } from '../../plugins/pool/schema.js'
 import { addonPath, engineDigest, engineVersion } from './version.js'
 import { describeGpus, discoverGpus, missingDevices, type GpuDevice } from '../../plugins/pool/gpu.js'
+import { engineBytes } from '../../plugins/pool/launch.js'
 
 export interface EmbeddedProvisionerOptions {
   /** Decode threads when the pool's flags do not say (`--threads N`); default from the core count. */
@@ -62,24 +64,38 @@ export async function freePort (host: string): Promise<number> {
 
 export interface ComputeVerdict { mode: 'gpu' | 'cpu', devices: number[] }
 
-/** Decision 1: gpu-required fails fast without a suitable GPU, cpu-fallback narrates, cpu-only never looks. */
-export async function computeVerdict (pool: PoolConfig, o: EmbeddedProvisionerOptions): Promise<ComputeVerdict> {
+/** Share of a device's free VRAM an engine may plan to use; the rest absorbs fragmentation and other tenants. */
+const VRAM_HEADROOM = 0.1
+const mib = (b: number): string => `${Math.round(b / 1024 / 1024)} MiB`
+
+/**
+ * Decision 1: gpu-required fails fast without a suitable GPU, cpu-fallback narrates, cpu-only
+ * never looks. With `needBytes`, GPUs whose free VRAM cannot hold the model count as unsuitable
+ * too (spec pools §1.5: fail fast, before any spawn).
+ */
+export async function computeVerdict (pool: PoolConfig, o: EmbeddedProvisionerOptions, needBytes?: number): Promise<ComputeVerdict> {
   const policy = pool.provisioning.compute_policy
   if (policy === 'cpu-only') return { mode: 'cpu', devices: [] }
   const gpus = await (o.discover ?? discoverGpus)()
   const missing = missingDevices(pool.devices, gpus)
+  const chosen = pool.devices.length > 0 ? gpus.filter((g) => pool.devices.includes(g.id)) : gpus
+  const free = chosen.reduce((n, g) => n + (g.vram_free_bytes ?? 0), 0)
   const problem = gpus.length === 0
     ? 'no suitable GPU was found (systeminformation lists none with ≥ 1 GiB VRAM)'
-    : missing.length > 0 ? `device${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of the pool's mask ${missing.length > 1 ? 'are' : 'is'} not present (found ${describeGpus(gpus)})` : null
+    : missing.length > 0
+      ? `device${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of the pool's mask ${missing.length > 1 ? 'are' : 'is'} not present (found ${describeGpus(gpus)})`
+      : needBytes !== undefined && needBytes > free * (1 - VRAM_HEADROOM)
+        ? `the model needs about ${mib(needBytes)} of VRAM and ${describeGpus(chosen)} ${chosen.length > 1 ? 'have' : 'has'} ${mib(free)} free`
+        : null
   if (problem === null) {
     o.narrate?.({ actor: 'engine-provisioner', action: 'prepare', target: pool.id, compute_mode: 'gpu', gpus: describeGpus(gpus) }, `pool ${pool.id} runs on GPU: ${describeGpus(gpus)}`.slice(0, 100))
     return { mode: 'gpu', devices: pool.devices.length > 0 ? [...pool.devices] : gpus.map((g) => g.id) }
   }
   if (policy === 'gpu-required') {
-    throw new Error(`pool ${pool.id}: compute_policy is gpu-required, but ${problem}; install the GPU driver and check \`devices\`, or set compute_policy to cpu-fallback or cpu-only`)
+    throw new Error(`pool ${pool.id}: compute_policy is gpu-required, but ${problem}; ${problem.startsWith('the model needs') ? 'free VRAM, use a smaller model or more devices' : 'install the GPU driver and check `devices`'}, or set compute_policy to cpu-fallback or cpu-only`)
   }
   o.narrate?.({ actor: 'engine-provisioner', action: 'fallback', target: pool.id, compute_mode: 'cpu', reason: problem },
-    `pool ${pool.id} falls back to CPU: no usable GPU (compute_policy cpu-fallback)`, 'warn')
+    `pool ${pool.id} falls back to CPU: ${problem.startsWith('the model needs') ? 'not enough free VRAM' : 'no usable GPU'} (compute_policy cpu-fallback)`, 'warn')
   return { mode: 'cpu', devices: [] }
 }
 
@@ -101,7 +117,8 @@ export function createEmbeddedProvisioner (o: EmbeddedProvisionerOptions = {}): 
     },
     async prepare (pool, opts = {}): Promise<PreparedEngine> {
       if (!opts.model) throw new Error(`pool ${pool.id}: the embedded provisioner needs the resolved model (prepare(pool, { model }))`)
-      const compute = await computeVerdict(pool, o)
+      const size = (await stat(opts.model.local_path).catch(() => undefined))?.size
+      const compute = await computeVerdict(pool, o, size === undefined ? undefined : engineBytes(size))
       const flags = pool.provisioning.flags
       const threads = flagValue(flags, '--threads', '-t') ?? o.threads ?? defaultThreads(o.cores)
       const parallel = pool.slots_total ?? flagValue(flags, '--parallel', '-np') ?? 1

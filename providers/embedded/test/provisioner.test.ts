@@ -72,6 +72,19 @@ t.test('compute policy (decision 1): cpu-only never looks, gpu-required fails fa
   t.same(await computeVerdict(poolOf({}, { compute_policy: 'cpu-fallback' }), { discover: async () => [GPU, { ...GPU, id: 1 }] }), { mode: 'gpu', devices: [0, 1] })
 })
 
+t.test('VRAM fit (spec pools §1.5): a model too big for the devices\' free VRAM fails fast under gpu-required, falls back under cpu-fallback', async (t) => {
+  const said: Array<{ human: string, level?: string }> = []
+  const narrate = (_f: Record<string, unknown>, human: string, level?: string) => { said.push({ human, ...(level ? { level } : {}) }) }
+  const small = { ...GPU, vram_free_bytes: 2 * 1024 ** 3 }
+  const need = 4 * 1024 ** 3
+  await t.rejects(computeVerdict(poolOf({ devices: [0] }, { compute_policy: 'gpu-required' }), { discover: async () => [small] }, need),
+    { message: /gpu-required, but the model needs about 4096 MiB of VRAM and 0: RTX 4090 .* has 2048 MiB free; free VRAM, use a smaller model or more devices/ })
+  t.same(await computeVerdict(poolOf({}, { compute_policy: 'cpu-fallback' }), { discover: async () => [small], narrate }, need), { mode: 'cpu', devices: [] })
+  t.match(said.at(-1), { human: 'pool p falls back to CPU: not enough free VRAM (compute_policy cpu-fallback)', level: 'warn' })
+  t.same(await computeVerdict(poolOf({}, { compute_policy: 'cpu-fallback' }), { discover: async () => [small, { ...small, id: 1 }, { ...small, id: 2 }] }, need), { mode: 'gpu', devices: [0, 1, 2] }, 'three devices together hold it')
+  t.same(await computeVerdict(poolOf({ devices: [1] }, { compute_policy: 'gpu-required' }), { discover: async () => [small, { ...GPU, id: 1 }] }, need).then((v) => v.mode), 'gpu', 'only the masked device counts, and it is big enough')
+})
+
 t.test('the built-in provider `embedded` registers itself and validates its options', async (t) => {
   const { app, capture } = await build(t, { providers: [{ package: 'embedded', options: { threads: 2 } }] })
   t.ok(app.provisioners.providerFor('llamacpp', 'embedded'))
