@@ -65,7 +65,10 @@ export function createCore (deps: CoreDeps): Core {
     queues,
     stats,
     streams: new Map(),
-    sessions: createSessionStore(deps.config.sessions, deps.clock),
+    // an expired session's KV is as dead as a deleted one's: ask its replica to free it
+    sessions: createSessionStore(deps.config.sessions, deps.clock, (id, s) => {
+      if (s.affinity) void deps.host.freeSession(s.affinity.poolId, id, s.affinity.replicaId)
+    }),
     depth: new QueueDepth(deps.metrics),
     throttle: deps.config.queue.throttle ? new Throttle(deps.config.queue.throttle.tasks_per_s, deps.config.queue.throttle.burst) : undefined,
   }

@@ -56,8 +56,10 @@ export interface SessionStore {
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6
 
-export function createSessionStore (config: SessionsConfig, clock: Clock): SessionStore {
+/** `onExpire` hears of every session the TTL evicts (lazily on access or by the sweep). */
+export function createSessionStore (config: SessionsConfig, clock: Clock, onExpire?: (id: string, s: Session) => void): SessionStore {
   const sessions = new Map<string, Session>()
+  const expire = (id: string, s: Session): void => { sessions.delete(id); onExpire?.(id, s) }
   const defaults = (): Budgets => {
     const b: Budgets = {}
     const c = config.budgets
@@ -68,7 +70,7 @@ export function createSessionStore (config: SessionsConfig, clock: Clock): Sessi
   }
   const live = (id: string): Session | undefined => {
     const s = sessions.get(id)
-    if (s && s.expiresAt <= clock.nowMs()) { sessions.delete(id); return undefined }
+    if (s && s.expiresAt <= clock.nowMs()) { expire(id, s); return undefined }
     return s
   }
   const adjust = (s: Session, sign: 1 | -1, r: Reservation): void => {
@@ -134,7 +136,7 @@ export function createSessionStore (config: SessionsConfig, clock: Clock): Sessi
     sweep () {
       const now = clock.nowMs()
       let n = 0
-      for (const [id, s] of sessions) if (s.expiresAt <= now) { sessions.delete(id); n++ }
+      for (const [id, s] of sessions) if (s.expiresAt <= now) { expire(id, s); n++ }
       return n
     },
     get size () { return sessions.size },
