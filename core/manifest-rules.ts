@@ -56,6 +56,9 @@ function deviceIssues (pool: PoolLike, at: string): Issue[] {
   const split = pool.tensor_split
   if (Array.isArray(split) && devices !== undefined && split.length !== devices.length) {
     issues.push({ path: `${at}/tensor_split`, message: `has ${split.length} ratios for ${devices.length} devices; give one ratio per device` })
+  } else if (Array.isArray(split) && mode === 'embedded') {
+    // node-llama-cpp spreads layers over the visible GPUs itself and takes no split ratios
+    issues.push({ path: `${at}/tensor_split`, message: 'cannot be honoured in embedded mode (node-llama-cpp places layers itself); remove it, or use a llama.cpp source or binary engine' })
   }
   return issues
 }

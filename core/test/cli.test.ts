@@ -41,7 +41,7 @@ t.test('config check accepts a valid file and names all problems of an invalid o
   t.same(bad.err, [
     `${file}: invalid (3 problems)`,
     '/pools/0/engine: is required (line 5)',
-    '/server/colour: is not a known key; known keys here: host, port, log_level, log_format, body_limit_bytes, shutdown_timeout_ms (line 3)',
+    '/server/colour: is not a known key; known keys here: host, port, log_level, log_format, body_limit_bytes, shutdown_timeout_ms, run_dir (line 3)',
     '/server/port: must be an integer (line 2)',
   ])
 })
