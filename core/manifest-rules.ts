@@ -59,6 +59,8 @@ function deviceIssues (pool: PoolLike, at: string): Issue[] {
   } else if (Array.isArray(split) && mode === 'embedded') {
     // node-llama-cpp spreads layers over the visible GPUs itself and takes no split ratios
     issues.push({ path: `${at}/tensor_split`, message: 'cannot be honoured in embedded mode (node-llama-cpp places layers itself); remove it, or use a llama.cpp source or binary engine' })
+  } else if (Array.isArray(split) && mode === 'external') {
+    issues.push({ path: `${at}/tensor_split`, message: 'cannot be honoured for an external engine (you start it); remove it and pass the split to the engine itself' })
   }
   return issues
 }

@@ -82,6 +82,7 @@ t.test('cross-field rules: unique ids, devices vs compute policy, tensor_split, 
     ['/pools/0/tensor_split: has 2 ratios for 1 devices; give one ratio per device'], 'spec §6 scenario 23')
   t.same(issuesOf(() => parseManifest({ pools: [pool({ devices: [0, 1], tensor_split: [0.5, 0.5], provisioning: { mode: 'embedded', compute_policy: 'gpu-required' } })] })),
     ['/pools/0/tensor_split: cannot be honoured in embedded mode (node-llama-cpp places layers itself); remove it, or use a llama.cpp source or binary engine'], 'rather than ignored')
+  t.match(issuesOf(() => parseManifest({ pools: [pool({ devices: [0], tensor_split: [1], provisioning: { mode: 'external', ports: [8081] } })] })), [/tensor_split: cannot be honoured for an external engine/])
   t.same(issuesOf(() => parseManifest({ pools: [], metrics: { buckets_ms: [10, 10, 20] } })), ['/metrics/buckets_ms/1: buckets must be strictly increasing'])
   t.same(issuesOf(() => parseManifest({ pools: [], adapter_host: { breaker: { cooldown_ms: 5000, max_cooldown_ms: 1000 } } })), ['/adapter_host/breaker/max_cooldown_ms: is 1000, below cooldown_ms 5000; the cap must be at least the first cool-down'])
   t.same(issuesOf(() => parseManifest({ pools: [], adapters: ['a', { package: 'a' }] })), ['/adapters/1: enables "a" a second time (first at /adapters/0)'])
