@@ -8,6 +8,7 @@ import { PoolManager, type Binder, type ManagerDeps } from './manager.js'
 import { createModelGate } from './model-gate.js'
 import { probeHealth, spawnReplica } from './replica.js'
 import { PidFiles } from './pidfile.js'
+import { drainOnRetire } from './retire.js'
 import { measurePerf } from './perf.js'
 import { realTimers } from './launch.js'
 import { discoverGpus, type GpuDevice } from './gpu.js'
@@ -87,13 +88,9 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
       provisionerFor: (engine, mode) => app.provisioners.providerFor(engine, mode),
       spawn: (prepared, id) => {
         const r = spawnEngine(prepared, id)
-        const pid = r.pid
-        if (pidFiles && pid !== undefined) {
-          const recorded = pidFiles.record(c.id, pid).catch((err: Error) => {
-            app.narration.narrate({ actor: 'pool-managerd', action: 'spawn', target: c.id, pid, error: err.message }, `cannot write the PID file of pool ${c.id}`, 'warn')
-          })
-          void r.exited.then(async () => { await recorded; await pidFiles.clear(c.id, pid) })
-        }
+        pidFiles?.track(c.id, r, (err) => {
+          app.narration.narrate({ actor: 'pool-managerd', action: 'spawn', target: c.id, pid: r.pid, error: err.message }, `cannot write the PID file of pool ${c.id}`, 'warn')
+        })
         return r
       },
       probe: o.probe ?? probeHealth,
@@ -127,21 +124,7 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
     },
     manager: (id) => managers.get(id),
   })
-  // catalog §4.7: retiring a model drains the pools serving it (honouring deadline_ms) and
-  // unloads it; its files stay. A restart cannot bring it back: the model gate refuses Retired.
-  const unsubscribe = app.catalog.subscribe((ev) => {
-    if (ev.type !== 'state' || ev.state !== 'Retired') return
-    for (const c of configs) {
-      const m = managers.get(c.id)!
-      if (m.current?.model.id !== ev.id || registry.get(c.id)!.state === 'Stopped') continue
-      const conflict = m.conflict()
-      if (conflict) {
-        app.narration.narrate({ actor: 'pool-managerd', action: 'drain', target: m.id, model_id: ev.id, reason: conflict }, `pool ${m.id} serves retired model ${ev.id} but cannot drain now`.slice(0, 100), 'warn')
-        continue
-      }
-      void m.drain(ev.deadline_ms ?? c.supervision.drain_default_deadline_ms)
-    }
-  })
+  const unsubscribe = app.catalog.subscribe(drainOnRetire(configs, managers, registry, (fields, human, level) => app.narration.narrate(fields, human, level)))
   let stopSampler = (): void => {}
   app.addHook('onReady', async () => {
     if (pidFiles) await reapOrphans(app, pidFiles, configs)

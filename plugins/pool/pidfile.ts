@@ -48,6 +48,14 @@ export class PidFiles {
     await writeFileAtomic(this.fileOf(poolId), `${pid}\n`)
   }
 
+  /** Records a spawned engine's pid and removes it once the engine exits. */
+  track (poolId: string, engine: { pid: number | undefined, exited: Promise<unknown> }, onError: (err: Error) => void): void {
+    const pid = engine.pid
+    if (pid === undefined) return
+    const recorded = this.record(poolId, pid).catch(onError)
+    void engine.exited.then(async () => { await recorded; await this.clear(poolId, pid) })
+  }
+
   /** Removes the files if they still name `pid` (a newer engine of the pool may have replaced it). */
   async clear (poolId: string, pid: number): Promise<void> {
     if (await readPid(this.fileOf(poolId)) !== pid) return
