@@ -3,8 +3,13 @@
 // parses the same body and answers a 202 (the baseline), measured in the same run.
 // The server (the whole app, logging at info to a null sink, one Ready pool with 64 slots and an
 // in-process adapter that ends each task at once) runs in a child process; undici clients here.
-// Usage: npm run build && node bench/admission.bench.mjs [requests-per-client-at-1=2000] [rounds=3]
+// Every finished task stores its trace artifact (fsynced files under the catalog root) unless the
+// third argument is `no-trace`, which shows what that durability costs the server.
+// Usage: npm run build && node bench/admission.bench.mjs [requests-per-client-at-1=2000] [rounds=3] [no-trace]
 import { fork } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
@@ -31,10 +36,14 @@ if (process.argv[2] === 'server') {
     extension: { kind: 'adapter', apiVersion: 1, engines: ['llamacpp'], optionsSchema: Type.Object({}) },
     default: fp(async (app) => { app.adapters.add({ engine: 'llamacpp', create: () => adapter }) }, { name: 'bench-adapter', dependencies: ['orc.adapters'] }),
   }
+  const artifacts = mkdtempSync(join(tmpdir(), 'orc-bench-artifacts-'))
   const manifest = parseManifest({
     adapters: ['bench'],
     sessions: { max_turns: 1_000_000 },
-    pools: [{ id: 'pool0', engine: 'llamacpp', model: 'model0', ctx: 32768, slots_total: 64, devices: [], provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] }, queue: { capacity: 100_000 } }],
+    tasks: { trace_artifacts: process.argv[3] !== 'no-trace' },
+    // the traces land in a temp folder, not the user's ~/.cache/llama-orch/artifacts
+    catalog: { artifacts_root: artifacts },
+    pools: [{ id: 'pool0', engine: 'llamacpp', model: 'model0', ctx: 32768, slots_total: 64, devices: [], preload: false, provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] }, queue: { capacity: 100_000 } }],
   }, 'bench')
   const app = await buildApp(manifest, { builtins: { adapter: { bench: async () => ext }, provisioner: {} }, logDestination: new Writable({ write (_c, _e, cb) { cb() } }) })
   app.post('/bench/baseline', async (req, reply) => reply.code(202).send({ task_id: req.body.task_id, queue_position: 0, predicted_start_ms: 0, backoff_ms: 0 }))
@@ -43,9 +52,9 @@ if (process.argv[2] === 'server') {
   await app.adapterHost.bind('pool0', 'r0', adapter)
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   process.send({ address })
-  process.on('message', (m) => { if (m === 'exit') process.exit(0) })
+  process.on('message', (m) => { if (m === 'exit') { rmSync(artifacts, { recursive: true, force: true }); process.exit(0) } })
 } else {
-  const child = fork(fileURLToPath(import.meta.url), ['server'], { stdio: 'inherit' })
+  const child = fork(fileURLToPath(import.meta.url), ['server', process.argv[4] ?? 'trace'], { stdio: 'inherit' })
   const { address } = await new Promise((resolve) => child.once('message', resolve))
   const perClient = Number(process.argv[2] ?? 2000)
   const rounds = Number(process.argv[3] ?? 3)
@@ -83,7 +92,7 @@ if (process.argv[2] === 'server') {
     }
   }
   const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1] }
-  console.log(`POST latency over 127.0.0.1, ${rounds} rounds (median of per-round p50/p99), node ${process.version}\n`)
+  console.log(`POST latency over 127.0.0.1, ${rounds} rounds (median of per-round p50/p99), trace artifacts ${process.argv[4] === 'no-trace' ? 'off' : 'on'}, node ${process.version}\n`)
   console.log('load'.padEnd(12) + 'route'.padEnd(18) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'req/s'.padStart(9) + '  p50 / p99 vs baseline')
   for (const [label] of cases) {
     const base = out[`${label}|/bench/baseline`]
