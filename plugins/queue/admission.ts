@@ -26,8 +26,8 @@ export function pickTaskRequest (body: Record<string, unknown>): TaskRequest {
  * Admission (spec api-and-core.md §2.1) in the spec's order; the first failure wins and nothing
  * is enqueued, reserved or counted as a turn on failure (ORCH-3014). Each refusal after the body
  * named a registered engine counts in `tasks_rejected_total{engine, reason}` and is narrated.
+ * `client` identifies the caller for the per-client throttle (its API key, else its address).
  */
-/** `client` identifies the caller for the per-client throttle (its API key, else its address). */
 export function admit (core: Core, raw: Record<string, unknown>, correlationId: string, client?: string): Admitted {
   const req = pickTaskRequest(raw)
   const engines = core.engines()

@@ -65,7 +65,7 @@ export function createCore (deps: CoreDeps): Core {
     queues,
     stats,
     streams: new Map(),
-    // an expired session's KV is as dead as a deleted one's: ask its replica to free it
+    // a session that goes, deleted or expired (§2.4): ask the replica holding its KV to free it
     sessions: createSessionStore(deps.config.sessions, deps.clock, (id, s) => {
       if (s.affinity) void deps.host.freeSession(s.affinity.poolId, id, s.affinity.replicaId)
     }),

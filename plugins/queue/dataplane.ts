@@ -84,13 +84,8 @@ export function createDataPlane (deps: CoreDeps): DataPlane {
       const s = core.sessions.get(id)
       return s ? core.sessions.headers(s) : {}
     },
-    deleteSession (id) {
-      // §2.4: evict, and ask the replica that holds the session's KV to free it (running tasks go on)
-      const affinity = core.sessions.get(id)?.affinity
-      const deleted = core.sessions.delete(id)
-      if (affinity) void core.host.freeSession(affinity.poolId, id, affinity.replicaId)
-      return deleted
-    },
+    // running tasks of the session go on; the store's eviction hook frees its KV
+    deleteSession: (id) => core.sessions.delete(id),
     sweep: () => sweep(core),
     kick (poolId) {
       for (const id of poolId === undefined ? core.queues.keys() : [poolId]) pump(core, id)

@@ -56,10 +56,10 @@ export interface SessionStore {
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6
 
-/** `onExpire` hears of every session the TTL evicts (lazily on access or by the sweep). */
-export function createSessionStore (config: SessionsConfig, clock: Clock, onExpire?: (id: string, s: Session) => void): SessionStore {
+/** `onEvict` hears of every session that goes: deleted, or evicted by the TTL (on access or by the sweep). */
+export function createSessionStore (config: SessionsConfig, clock: Clock, onEvict?: (id: string, s: Session) => void): SessionStore {
   const sessions = new Map<string, Session>()
-  const expire = (id: string, s: Session): void => { sessions.delete(id); onExpire?.(id, s) }
+  const evict = (id: string, s: Session): void => { sessions.delete(id); onEvict?.(id, s) }
   const defaults = (): Budgets => {
     const b: Budgets = {}
     const c = config.budgets
@@ -70,7 +70,7 @@ export function createSessionStore (config: SessionsConfig, clock: Clock, onExpi
   }
   const live = (id: string): Session | undefined => {
     const s = sessions.get(id)
-    if (s && s.expiresAt <= clock.nowMs()) { expire(id, s); return undefined }
+    if (s && s.expiresAt <= clock.nowMs()) { evict(id, s); return undefined }
     return s
   }
   const adjust = (s: Session, sign: 1 | -1, r: Reservation): void => {
@@ -112,7 +112,11 @@ export function createSessionStore (config: SessionsConfig, clock: Clock, onExpi
       const s = live(id)
       if (s) s.expiresAt = clock.nowMs() + config.ttl_ms
     },
-    delete: (id) => sessions.delete(id),
+    delete (id) {
+      const s = live(id)
+      if (s) evict(id, s)
+      return s !== undefined
+    },
     info (s) {
       const b = s.budgets
       return {
@@ -136,7 +140,7 @@ export function createSessionStore (config: SessionsConfig, clock: Clock, onExpi
     sweep () {
       const now = clock.nowMs()
       let n = 0
-      for (const [id, s] of sessions) if (s.expiresAt <= now) { expire(id, s); n++ }
+      for (const [id, s] of sessions) if (s.expiresAt <= now) { evict(id, s); n++ }
       return n
     },
     get size () { return sessions.size },
