@@ -83,6 +83,8 @@ async function prepareEngine (pool: PoolConfig, model: ResolvedModel, deps: Laun
   }
 }
 
+export const mib = (bytes: number): string => `${Math.round(bytes / 1024 / 1024)} MiB`
+
 /** Memory an engine needs for a model file of `size` bytes: the weights plus a margin for the KV cache and its own buffers. */
 export function engineBytes (size: number): number {
   return Math.ceil(size * 1.1) + 64 * 1024 * 1024
@@ -93,7 +95,6 @@ export async function checkHostMemory (model: ResolvedModel, free: () => number)
   const size = (await stat(model.local_path).catch(() => undefined))?.size ?? 0
   const need = engineBytes(size)
   if (need > free()) {
-    const mib = (b: number): string => `${Math.round(b / 1024 / 1024)} MiB`
     throw new GateError('engine', `model ${model.id} needs about ${mib(need)} of host memory, but only ${mib(free())} is free; free memory or use a smaller model`)
   }
 }

@@ -64,25 +64,25 @@ export const spawnReplica = (prepared: PreparedEngine, id: string, passthrough: 
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   let tail = ''
+  const keep = (text: string): void => { tail = (tail + text).slice(-TAIL_BYTES) }
   const listeners: Array<(line: string) => void> = []
   const lines = (): ((d: Buffer) => void) => {
     let partial = ''
     return (d) => {
       const text = String(d)
-      tail = (tail + text).slice(-TAIL_BYTES)
+      keep(text)
       if (listeners.length === 0) return
       const parts = (partial + text).split('\n')
       partial = parts.pop()!.slice(-TAIL_BYTES) // a line without its end yet, bounded
       for (const line of parts) for (const l of listeners) l(line)
     }
   }
-  const keep = (d: Buffer): void => { tail = (tail + String(d)).slice(-TAIL_BYTES) }
   proc.stdout!.on('data', lines())
   proc.stderr!.on('data', lines())
   proc.stdin!.on('error', () => {}) // EPIPE after the child died is expected
   const exited = new Promise<ExitInfo>((resolve) => {
     proc.once('exit', (code, signal) => resolve({ code, signal }))
-    proc.once('error', (err) => { keep(Buffer.from(`spawn failed: ${err.message}\n`)); resolve({ code: -1, signal: null }) })
+    proc.once('error', (err) => { keep(`spawn failed: ${err.message}\n`); resolve({ code: -1, signal: null }) })
   })
   let gone = false
   void exited.then(() => { gone = true })

@@ -13,7 +13,7 @@ import type { Plan, PreparedEngine, Provisioner } from '../../core/sdk.js'
 import type { PoolConfig } from '../../plugins/pool/schema.js'
 import { addonPath, engineDigest, engineVersion } from './version.js'
 import { describeGpus, discoverGpus, missingDevices, type GpuDevice } from '../../plugins/pool/gpu.js'
-import { engineBytes } from '../../plugins/pool/launch.js'
+import { engineBytes, mib } from '../../plugins/pool/launch.js'
 
 export interface EmbeddedProvisionerOptions {
   /** Decode threads when the pool's flags do not say (`--threads N`); default from the core count. */
@@ -66,7 +66,6 @@ export interface ComputeVerdict { mode: 'gpu' | 'cpu', devices: number[] }
 
 /** Share of a device's free VRAM an engine may plan to use; the rest absorbs fragmentation and other tenants. */
 const VRAM_HEADROOM = 0.1
-const mib = (b: number): string => `${Math.round(b / 1024 / 1024)} MiB`
 
 /**
  * Decision 1: gpu-required fails fast without a suitable GPU, cpu-fallback narrates, cpu-only
@@ -80,22 +79,20 @@ export async function computeVerdict (pool: PoolConfig, o: EmbeddedProvisionerOp
   const missing = missingDevices(pool.devices, gpus)
   const chosen = pool.devices.length > 0 ? gpus.filter((g) => pool.devices.includes(g.id)) : gpus
   const free = chosen.reduce((n, g) => n + (g.vram_free_bytes ?? 0), 0)
-  const problem = gpus.length === 0
+  const noGpu = gpus.length === 0
     ? 'no suitable GPU was found (systeminformation lists none with ≥ 1 GiB VRAM)'
-    : missing.length > 0
-      ? `device${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of the pool's mask ${missing.length > 1 ? 'are' : 'is'} not present (found ${describeGpus(gpus)})`
-      : needBytes !== undefined && needBytes > free * (1 - VRAM_HEADROOM)
-        ? `the model needs about ${mib(needBytes)} of VRAM and ${describeGpus(chosen)} ${chosen.length > 1 ? 'have' : 'has'} ${mib(free)} free`
-        : null
+    : missing.length > 0 ? `device${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of the pool's mask ${missing.length > 1 ? 'are' : 'is'} not present (found ${describeGpus(gpus)})` : null
+  const vramShort = noGpu === null && needBytes !== undefined && needBytes > free * (1 - VRAM_HEADROOM)
+  const problem = noGpu ?? (vramShort ? `the model needs about ${mib(needBytes!)} of VRAM and ${describeGpus(chosen)} ${chosen.length > 1 ? 'have' : 'has'} ${mib(free)} free` : null)
   if (problem === null) {
     o.narrate?.({ actor: 'engine-provisioner', action: 'prepare', target: pool.id, compute_mode: 'gpu', gpus: describeGpus(gpus) }, `pool ${pool.id} runs on GPU: ${describeGpus(gpus)}`.slice(0, 100))
     return { mode: 'gpu', devices: pool.devices.length > 0 ? [...pool.devices] : gpus.map((g) => g.id) }
   }
   if (policy === 'gpu-required') {
-    throw new Error(`pool ${pool.id}: compute_policy is gpu-required, but ${problem}; ${problem.startsWith('the model needs') ? 'free VRAM, use a smaller model or more devices' : 'install the GPU driver and check `devices`'}, or set compute_policy to cpu-fallback or cpu-only`)
+    throw new Error(`pool ${pool.id}: compute_policy is gpu-required, but ${problem}; ${vramShort ? 'free VRAM, use a smaller model or more devices' : 'install the GPU driver and check `devices`'}, or set compute_policy to cpu-fallback or cpu-only`)
   }
   o.narrate?.({ actor: 'engine-provisioner', action: 'fallback', target: pool.id, compute_mode: 'cpu', reason: problem },
-    `pool ${pool.id} falls back to CPU: ${problem.startsWith('the model needs') ? 'not enough free VRAM' : 'no usable GPU'} (compute_policy cpu-fallback)`, 'warn')
+    `pool ${pool.id} falls back to CPU: ${vramShort ? 'not enough free VRAM' : 'no usable GPU'} (compute_policy cpu-fallback)`, 'warn')
   return { mode: 'cpu', devices: [] }
 }
 
