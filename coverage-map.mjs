@@ -1,8 +1,11 @@
-// Each plugin's tests count coverage of that plugin's own files only, so a plugin
-// cannot look covered merely because another plugin's tests happened to load it.
+// Each test counts coverage of its own unit's files only, so a unit cannot look covered
+// merely because another unit's tests happened to load it. A unit is a plugin or extension
+// folder, a library folder (lib/http-client, lib/adapter-kit), lib/'s loose files, or sdk/.
 export default (testFile) => {
-  const m = /^(plugins|providers)\/([^/]+)\//.exec(testFile)
-  if (m) return [`${m[1]}/${m[2]}/**/*.ts`]
+  const folder = /^(plugins|extensions|lib)\/([^/]+)\/test\//.exec(testFile)
+  if (folder) return [`${folder[1]}/${folder[2]}/**/*.ts`]
+  if (testFile.startsWith('lib/test/')) return ['lib/*.ts']
+  if (testFile.startsWith('sdk/test/')) return ['sdk/**/*.ts']
   if (testFile.startsWith('core/')) return ['core/**/*.ts']
   return []
 }

@@ -9,9 +9,9 @@
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
-import { SseDecoder } from '../dist/plugins/http-util/decode.js'
-import { standaloneAdapter } from '../dist/plugins/adapter-kit/plugin.js'
-import { LlamacppOptions, llamacppProtocol } from '../dist/plugins/adapter-llamacpp/llamacpp.js'
+import { SseDecoder } from '../dist/lib/http-client/decode.js'
+import { standaloneAdapter } from '../dist/lib/adapter-kit/plugin.js'
+import { LlamacppOptions, llamacppProtocol } from '../dist/extensions/adapter-llamacpp/llamacpp.js'
 import { createAdapterHost } from '../dist/plugins/adapters/host.js'
 
 const TOKENS = Number(process.argv[2] ?? 100_000)

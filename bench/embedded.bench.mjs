@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { getLlama, LlamaCompletion, LlamaLogLevel } from 'node-llama-cpp'
-import { writeTinyModel } from '../dist/providers/embedded/tiny-file.js'
-import { WORKER_ENTRY } from '../dist/providers/embedded/provisioner.js'
+import { writeTinyModel } from '../dist/extensions/provider-embedded/tiny-file.js'
+import { WORKER_ENTRY } from '../dist/extensions/provider-embedded/provisioner.js'
 
 const TASKS = Number(process.argv[2] ?? 100)
 const TOKENS = Number(process.argv[3] ?? 64)

@@ -15,7 +15,7 @@ import { Writable } from 'node:stream'
 import { request } from 'undici'
 import { buildApp, parseManifest } from '../dist/core/app.js'
 import { createLogger } from '../dist/plugins/narration/index.js'
-import { writeTinyModel } from '../dist/providers/embedded/tiny-file.js'
+import { writeTinyModel } from '../dist/extensions/provider-embedded/tiny-file.js'
 
 const TASKS = Number(process.argv[2] ?? 100)
 const TOKENS = Number(process.argv[3] ?? 64)

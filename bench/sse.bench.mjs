@@ -18,8 +18,8 @@ const ROLE = process.argv[2]
 const TOKENS = [' the', ' model', 'ing', ' of', ',', ' a', ' token', '\n', ' "q"', ' café', ' stream', '.', ' and', ' to', ' is', ' 42']
 
 if (ROLE === 'server') {
-  const { SseWriter } = await import('../dist/plugins/queue/sse.js')
-  const { EventLog, frame, tokenFrame } = await import('../dist/plugins/queue/tasks.js')
+  const { SseWriter } = await import('../dist/plugins/dataplane/sse.js')
+  const { EventLog, frame, tokenFrame } = await import('../dist/plugins/dataplane/tasks.js')
   let mark = process.cpuUsage()
   const server = createServer((req, res) => {
     const u = new URL(req.url, 'http://x')

@@ -1,4 +1,4 @@
-import type { ExtensionKind } from './sdk.js'
+import type { ExtensionKind } from '../sdk/index.js'
 
 export type ModuleLoader = () => Promise<unknown>
 export type Builtins = Record<ExtensionKind, Record<string, ModuleLoader>>
@@ -10,13 +10,13 @@ export type Builtins = Record<ExtensionKind, Record<string, ModuleLoader>>
  */
 export const BUILTINS: Builtins = {
   adapter: {
-    llamacpp: () => import('../plugins/adapter-llamacpp/index.js'),
-    vllm: () => import('../plugins/adapter-vllm/index.js'),
-    tgi: () => import('../plugins/adapter-tgi/index.js'),
-    triton: () => import('../plugins/adapter-triton/index.js'),
-    openai: () => import('../plugins/adapter-openai/index.js'),
+    llamacpp: () => import('../extensions/adapter-llamacpp/index.js'),
+    vllm: () => import('../extensions/adapter-vllm/index.js'),
+    tgi: () => import('../extensions/adapter-tgi/index.js'),
+    triton: () => import('../extensions/adapter-triton/index.js'),
+    openai: () => import('../extensions/adapter-openai/index.js'),
   },
   provisioner: {
-    embedded: () => import('../providers/embedded/index.js'),
+    embedded: () => import('../extensions/provider-embedded/index.js'),
   },
 }

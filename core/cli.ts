@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { PACKAGE_VERSION } from './package-root.js'
+import { PACKAGE_VERSION } from '../lib/package-root.js'
 import { loadManifest } from './manifest-load.js'
 import { resolveExtensions, declaredEngines, engineCoverageIssues } from './extensions.js'
 import { ManifestError } from './errors.js'
 import { manifestJsonSchema } from './manifest-schema-doc.js'
 import { serve } from './server.js'
-import { writeTinyModel } from '../providers/embedded/tiny-file.js'
+import { writeTinyModel } from '../extensions/provider-embedded/tiny-file.js'
 import { contractDocument, formatLintReport, lintUrl, readContract } from '../plugins/metrics/index.js'
-import { modelsCli } from '../plugins/models/cli.js'
+import { modelsCli } from './models-cli.js'
 
 export interface Io { out (line: string): void, err (line: string): void }
 

@@ -1,5 +1,5 @@
 import createError from '@fastify/error'
-import { formatIssues, type Issue } from './validation.js'
+import { formatIssues, type Issue } from '../lib/validation.js'
 
 /**
  * A config file (or an extension's options) failed validation. It carries every

@@ -2,9 +2,9 @@ import { Type } from 'typebox'
 import { Value } from 'typebox/value'
 import type { FastifyPluginAsync, FastifyPluginCallback } from 'fastify'
 import type { Manifest, ExtensionEntry } from './manifest.js'
-import { EXTENSION_API, type ExtensionDescriptor, type ExtensionKind } from './sdk.js'
+import { EXTENSION_API, type ExtensionDescriptor, type ExtensionKind } from '../sdk/index.js'
 import { BUILTINS, type Builtins } from './builtins.js'
-import { schemaIssues, type Issue } from './validation.js'
+import { schemaIssues, type Issue } from '../lib/validation.js'
 import { ManifestError } from './errors.js'
 
 export type Importer = (specifier: string) => Promise<unknown>

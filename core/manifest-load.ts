@@ -3,7 +3,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
 import { Value } from 'typebox/value'
 import { Manifest } from './manifest.js'
 import { manifestRuleIssues } from './manifest-rules.js'
-import { schemaIssues, sortIssues, type Issue } from './validation.js'
+import { schemaIssues, sortIssues, type Issue } from '../lib/validation.js'
 import { ManifestError, ORC_ERR_MANIFEST_READ } from './errors.js'
 
 /** Where each JSON pointer of a parsed file sits in the text, to point a user at the line. */

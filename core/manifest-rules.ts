@@ -1,5 +1,5 @@
 import type { Manifest } from './manifest.js'
-import type { Issue } from './validation.js'
+import type { Issue } from '../lib/validation.js'
 
 type PoolLike = Partial<Manifest['pools'][number]>
 

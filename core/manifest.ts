@@ -1,11 +1,11 @@
 import { Type, type Static } from 'typebox'
-import { Strict } from './schema-helpers.js'
-import { PoolConfig } from '../plugins/pool/schema.js'
+import { Strict } from '../sdk/schema-helpers.js'
+import { PoolConfig } from '../sdk/pool-config.js'
 import { CatalogConfig } from '../plugins/catalog/schema.js'
 import { MetricsConfig } from '../plugins/metrics/schema.js'
 import { PlacementConfig } from '../plugins/placement/schema.js'
 import { AdapterHostConfig } from '../plugins/adapters/schema.js'
-import { QueueDefaults, SessionsConfig, SseConfig, TasksConfig } from '../plugins/queue/schema.js'
+import { QueueDefaults, SessionsConfig, SseConfig, TasksConfig } from '../plugins/dataplane/schema.js'
 import { AuthConfig } from '../plugins/auth/schema.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import type { TokenEvent } from '../core/sdk.js'
+import type { TokenEvent } from '../sdk/index.js'
 import { build, manifestOf } from './helpers/build.js'
 import { fakeOpenAi } from './fixtures/engines/openai-compat.js'
 import { fakeLlamaServer } from './fixtures/engines/llama-server.js'

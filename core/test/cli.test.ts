@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { cli } from '../../test/helpers/cli.js'
 import { fakeMetricsServer } from '../../test/helpers/fake-metrics.js'
 import { build } from '../../test/helpers/build.js'
-import { PACKAGE_VERSION } from '../package-root.js'
+import { PACKAGE_VERSION } from '../../lib/package-root.js'
 import { createContractRegistry } from '../../plugins/metrics/registry.js'
 
 const tmpFile = async (name: string, text: string): Promise<string> => {

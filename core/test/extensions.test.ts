@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { resolveExtensions, engineCoverageIssues, declaredEngines, type Importer } from '../extensions.js'
 import { ManifestError } from '../errors.js'
-import { EXTENSION_API } from '../sdk.js'
+import { EXTENSION_API } from '../../sdk/index.js'
 import type { Builtins } from '../builtins.js'
 import { manifestOf, FIXTURE_ADAPTER } from '../../test/helpers/build.js'
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { fromRoot } from '../package-root.js'
+import { fromRoot } from '../../lib/package-root.js'
 import { manifestJsonSchema } from '../manifest-schema-doc.js'
 import { configReference } from '../config-reference.js'
 import { referenceIn, spliceReference, REFERENCE_END, REFERENCE_START } from '../readme-block.js'

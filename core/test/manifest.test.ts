@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadManifest, parseManifest, parseManifestText } from '../manifest-load.js'
 import { ManifestError } from '../errors.js'
-import { fromRoot } from '../package-root.js'
+import { fromRoot } from '../../lib/package-root.js'
 
 const issuesOf = (fn: () => unknown): string[] => {
   try { fn() } catch (err) {

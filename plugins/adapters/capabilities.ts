@@ -1,5 +1,5 @@
-import type { EngineCapability } from '../../core/sdk.js'
-import type { PoolConfig } from '../pool/schema.js'
+import type { EngineCapability } from '../../sdk/index.js'
+import type { PoolConfig } from '../../sdk/pool-config.js'
 import type { Binding } from './host.js'
 
 type Workload = EngineCapability['supported_workloads'][number]

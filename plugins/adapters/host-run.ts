@@ -1,5 +1,5 @@
-import type { TaskRequest, TokenEvent, WorkerErrorData } from '../../core/sdk.js'
-import { workerError } from '../../core/worker-errors.js'
+import type { TaskRequest, TokenEvent, WorkerErrorData } from '../../sdk/index.js'
+import { workerError } from '../../sdk/worker-errors.js'
 import type { Binding } from './host.js'
 
 export interface InFlight { poolId: string, binding: Binding, controller: AbortController, canceled: boolean }

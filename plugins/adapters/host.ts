@@ -1,11 +1,11 @@
 import type {
   AdapterHost, CapabilitySnapshot, ReplicaStatus, TaskRequest, TokenEvent, WorkerAdapter, WorkerErrorData, WorkerHealth, WorkerProps,
-} from '../../core/sdk.js'
-import type { PoolConfig } from '../pool/schema.js'
+} from '../../sdk/index.js'
+import type { PoolConfig } from '../../sdk/pool-config.js'
 import type { Narrator } from '../narration/narrate.js'
-import { systemClock, type Clock } from '../../core/clock.js'
-import { determinismOf } from '../../core/determinism.js'
-import { workerError } from '../../core/worker-errors.js'
+import { systemClock, type Clock } from '../../lib/clock.js'
+import { determinismOf } from '../../sdk/determinism.js'
+import { workerError } from '../../sdk/worker-errors.js'
 import { Breaker, DEFAULT_BREAKER, type BreakerPolicy } from './breaker.js'
 import { aggregateCapabilities } from './capabilities.js'
 import { createScraper, type ScrapeMetrics } from './scrape.js'

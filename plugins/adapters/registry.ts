@@ -1,4 +1,4 @@
-import type { AdapterFactory, AdapterRegistry } from '../../core/sdk.js'
+import type { AdapterFactory, AdapterRegistry } from '../../sdk/index.js'
 
 export function createAdapterRegistry (): AdapterRegistry {
   const byEngine = new Map<string, AdapterFactory>()

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { Millis, Strict } from '../../core/schema-helpers.js'
+import { Millis, Strict } from '../../sdk/schema-helpers.js'
 
 /** The adapter host's circuit breaker and timers (spec adapters §3.1, ORCH-3602/3603, §5.4). */
 export const AdapterHostConfig = Strict({

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { NAMES } from '../../core/names.js'
+import { NAMES } from '../../lib/names.js'
 import type { CatalogConfig } from '../catalog/schema.js'
 import { fsArtifactStore, memoryArtifactStore, type ArtifactStore } from './store.js'
 

@@ -1,7 +1,7 @@
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fsyncDir, tempNameFor } from '../catalog/atomic.js'
-import { canonicalSha256 } from '../../core/canonical.js'
+import { fsyncDir, tempNameFor } from '../../lib/atomic.js'
+import { canonicalSha256 } from '../../lib/canonical.js'
 
 export const ARTIFACT_KINDS = ['plan', 'summary', 'diff', 'trace', 'other'] as const
 export type ArtifactKind = typeof ARTIFACT_KINDS[number]

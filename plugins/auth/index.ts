@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
-import { NAMES } from '../../core/names.js'
+import { NAMES } from '../../lib/names.js'
 import { createKeyCheck, pathOf, PUBLIC_PATHS } from './gate.js'
 import type { AuthConfig } from './schema.js'
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { Strict } from '../../core/schema-helpers.js'
+import { Strict } from '../../sdk/schema-helpers.js'
 
 export const AuthConfig = Strict({
   api_keys: Type.Array(Type.String({ minLength: 1, description: 'a key clients send as X-API-Key' }), {

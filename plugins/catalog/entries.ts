@@ -1,4 +1,4 @@
-import type { Verification } from './refs.js'
+import type { Verification } from '../../lib/model-ref.js'
 
 /** Lifecycle of a model (ORCH-3031, D7): only these two exist. */
 export const LIFECYCLES = ['Active', 'Retired'] as const

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { canonicalSha256 } from '../../core/canonical.js'
+import { canonicalSha256 } from '../../lib/canonical.js'
 
 /** Strong ETag of a body: the hex sha256 of its canonical JSON (ORCH-3470). */
 export const etagOf = (body: unknown): string => `"${canonicalSha256(body)}"`

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { Nullable, Strict } from '../../core/schema-helpers.js'
+import { Nullable, Strict } from '../../sdk/schema-helpers.js'
 
 export const TrustPolicy = Strict({
   mode: Nullable(Type.Enum(['strict', 'permissive'])),

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { CatalogError } from './errors.js'
-import { digestPath } from './digest.js'
-import { parseDigest, verifyDigest, type Verification } from './refs.js'
+import { digestPath } from '../../lib/digest.js'
+import { parseDigest, verifyDigest, type Verification } from '../../lib/model-ref.js'
 import type { CatalogStore } from './store.js'
 import type { EntryTrustPolicy, Lifecycle, ModelEntry, TrustState } from './entries.js'
 

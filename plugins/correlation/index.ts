@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
-import { NAMES } from '../../core/names.js'
+import { NAMES } from '../../lib/names.js'
 import { CORRELATION_HEADER } from './correlation.js'
 
 declare module 'fastify' {

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
-import { NAMES } from '../../core/names.js'
+import { NAMES } from '../../lib/names.js'
 
 /**
  * Process probes for supervisors and load balancers: `/healthz` answers while the process

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { openapiRoute } from './openapi.js'
-import { dataPlaneRoutes } from '../queue/routes.js'
+import { dataPlaneRoutes } from '../dataplane/routes.js'
 import { poolRoutes } from '../pool/routes.js'
 import { catalogRoutes } from '../catalog/routes.js'
 import { artifactRoutes } from '../artifacts/routes.js'

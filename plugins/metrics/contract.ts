@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Counter, Gauge, Histogram } from 'prom-client'
-import { fromRoot } from '../../core/package-root.js'
+import { fromRoot } from '../../lib/package-root.js'
 
 export type MetricType = 'counter' | 'gauge' | 'histogram'
 

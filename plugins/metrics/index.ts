@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
-import { NAMES } from '../../core/names.js'
+import { NAMES } from '../../lib/names.js'
 import type { MetricsConfig } from './schema.js'
 import { createContractRegistry } from './registry.js'
 import type { ContractMetrics } from './contract.js'

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { Strict } from '../../core/schema-helpers.js'
+import { Strict } from '../../sdk/schema-helpers.js'
 
 export const DEFAULT_BUCKETS_MS = [50, 100, 200, 500, 1000, 5000, 10000]
 

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
-import { NAMES } from '../../core/names.js'
+import { NAMES } from '../../lib/names.js'
 import type { FetchConfig } from '../catalog/schema.js'
 import { createModelProvisioner, type ModelProvisioner } from './provisioner.js'
 import type { OutboundPolicy } from './policy.js'

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
-import { NAMES } from '../../core/names.js'
+import { NAMES } from '../../lib/names.js'
 import { createNarrator, type Narrator } from './narrate.js'
 
 declare module 'fastify' {
@@ -23,4 +23,4 @@ export type { Narrator, NarrationFields, Actor, Action } from './narrate.js'
 export { createLogger } from './logger.js'
 export { createCapture, type Capture, type LogRecord } from './capture.js'
 export { narrationCoverage, REQUIRED_FLOWS } from './coverage.js'
-export { redactString, redactValue } from './redact.js'
+export { redactString, redactValue } from '../../sdk/redact.js'

@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino'
 import pinoPretty from 'pino-pretty'
-import { redactString, redactValue } from './redact.js'
+import { redactString, redactValue } from '../../sdk/redact.js'
 
 export type LogFormat = 'json' | 'pretty'
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { canonicalJson } from '../../core/canonical.js'
+import { canonicalJson } from '../../lib/canonical.js'
 import type { JobSpec, PlacementDecision, PlacementPolicy } from './placement.js'
 
 /**

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { Millis, Strict } from '../../core/schema-helpers.js'
+import { Millis, Strict } from '../../sdk/schema-helpers.js'
 
 export const PlacementConfig = Strict({
   policy: Type.Enum(['vram-least-loaded', 'predicted-end'], {

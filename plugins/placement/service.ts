@@ -1,5 +1,5 @@
-import type { Clock } from '../../core/clock.js'
-import type { PoolConfig } from '../pool/schema.js'
+import type { Clock } from '../../lib/clock.js'
+import type { PoolConfig } from '../../sdk/pool-config.js'
 import type { PoolRegistry } from '../pool/registry.js'
 import { cacheKey, createDecisionCache } from './cache.js'
 import { decide, type JobSpec, type PlacementDecision, type PlacementPolicy, type PoolSnapshot } from './placement.js'

@@ -5,8 +5,8 @@
  */
 import { stat } from 'node:fs/promises'
 import { freemem } from 'node:os'
-import type { PreparedEngine, Provisioner } from '../../core/sdk.js'
-import type { PoolConfig } from './schema.js'
+import type { PreparedEngine, Provisioner } from '../../sdk/index.js'
+import type { PoolConfig } from '../../sdk/pool-config.js'
 import type { ModelGate, ResolvedModel } from './model-gate.js'
 import type { Probe, Replica, SpawnReplica } from './replica.js'
 import type { PerfHints } from './perf.js'

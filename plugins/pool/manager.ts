@@ -5,7 +5,7 @@
  * replica starts and passes its health check before the old one stops; on failure the old one
  * keeps serving). Every transition is written to the registry and narrated.
  */
-import type { PoolConfig } from './schema.js'
+import type { PoolConfig } from '../../sdk/pool-config.js'
 import type { PoolRegistry } from './registry.js'
 import { RestartPolicy } from './backoff.js'
 import { GateError, configuredTarget, errorMessage, launch, type LaunchDeps, type Launched, type Target } from './launch.js'

@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics/index.js'
 import type { PoolEntry, PoolRegistry } from './registry.js'
 import type { Operation, PoolManager } from './manager.js'
 import type { Replica } from './replica.js'
-import type { GpuDevice } from './gpu.js'
+import type { GpuDevice } from '../../lib/gpu.js'
 
 export interface PoolHealth {
   id: string

@@ -4,7 +4,7 @@
  * figure is the steady state, not the first-touch cost). Other engines get no hint (null).
  */
 import { request } from 'undici'
-import type { PreparedEngine } from '../../core/sdk.js'
+import type { PreparedEngine } from '../../sdk/index.js'
 
 export interface PerfHints { perf_tokens_per_s: number, first_token_ms: number }
 

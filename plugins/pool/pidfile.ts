@@ -1,6 +1,6 @@
 import { mkdir, readFile, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileAtomic } from '../catalog/atomic.js'
+import { writeFileAtomic } from '../../lib/atomic.js'
 
 /** How far a process's start may lie from its PID file's write for the two to be the same run. */
 const SAME_RUN_MS = 10_000

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'undici'
-import type { PreparedEngine } from '../../core/sdk.js'
+import type { PreparedEngine } from '../../sdk/index.js'
 
 export interface ExitInfo { code: number | null, signal: NodeJS.Signals | null }
 

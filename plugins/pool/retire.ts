@@ -1,7 +1,7 @@
 import type { CatalogEvent } from '../catalog/index.js'
 import type { PoolManager } from './manager.js'
 import type { PoolRegistry } from './registry.js'
-import type { PoolConfig } from './schema.js'
+import type { PoolConfig } from '../../sdk/pool-config.js'
 
 type Narrate = (fields: { actor: 'pool-managerd', action: string, target: string, [k: string]: unknown }, human: string, level?: 'info' | 'warn') => void
 

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
-import { NAMES } from '../../core/names.js'
+import { NAMES } from '../../lib/names.js'
 import { createProvisionerRegistry } from './registry.js'
 
 /** Registry that enabled provider plugins add themselves to (`app.provisioners.add`). */

@@ -1,4 +1,4 @@
-import type { Provisioner, ProvisionerRegistry, ProvisioningMode } from '../../core/sdk.js'
+import type { Provisioner, ProvisionerRegistry, ProvisioningMode } from '../../sdk/index.js'
 
 export function createProvisionerRegistry (): ProvisionerRegistry {
   const byName = new Map<string, Provisioner>()

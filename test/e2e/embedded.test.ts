@@ -7,7 +7,7 @@ import { request } from 'undici'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/build.js'
 import { waitFor } from '../helpers/wait.js'
-import { writeTinyModel } from '../../providers/embedded/tiny-file.js'
+import { writeTinyModel } from '../../extensions/provider-embedded/tiny-file.js'
 import { parseSse, type Frame } from '../fixtures/dataplane.js'
 
 // Issue 5 acceptance, end to end through the public API: the built-in `embedded` provider

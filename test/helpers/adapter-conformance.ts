@@ -6,9 +6,9 @@
  * run: ordering, token indices, tokens_out, one terminal event, seeds, cancel.
  */
 import type { Test } from 'tap'
-import type { TaskRequest, TokenEvent, WorkerAdapter } from '../../core/sdk.js'
-import { deriveSeed } from '../../core/determinism.js'
-import type { RetryInfo } from '../../plugins/http-util/client.js'
+import type { TaskRequest, TokenEvent, WorkerAdapter } from '../../sdk/index.js'
+import { deriveSeed } from '../../sdk/determinism.js'
+import type { RetryInfo } from '../../lib/http-client/client.js'
 import { refusedUrl, type FakeEngine } from '../fixtures/engines/fake-engine.js'
 
 export interface ConformanceEngine {

@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { fromRoot } from '../../core/package-root.js'
+import { fromRoot } from '../../lib/package-root.js'
 import { main, type Io } from '../../core/cli.js'
 
 /** Runs the CLI in-process and collects what it prints. */

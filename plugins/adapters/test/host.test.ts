@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createAdapterHost } from '../host.js'
-import type { TaskRequest, TokenEvent, WorkerAdapter } from '../../../core/sdk.js'
+import type { TaskRequest, TokenEvent, WorkerAdapter } from '../../../sdk/index.js'
 import { build, fixturePool, FIXTURE_ADAPTER } from '../../../test/helpers/build.js'
 
 interface Fake extends WorkerAdapter { closed: boolean, canceled: string[], submitted: string[] }

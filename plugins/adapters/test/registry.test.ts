@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createAdapterRegistry } from '../registry.js'
-import type { AdapterFactory } from '../../../core/sdk.js'
+import type { AdapterFactory } from '../../../sdk/index.js'
 import { build, fixturePool, FIXTURE_ADAPTER } from '../../../test/helpers/build.js'
 
 const factory = (engine: string): AdapterFactory => ({ engine, create: () => { throw new Error('not used') } })

@@ -110,7 +110,7 @@ t.test('a whole hf repo is staged in parallel with bounded concurrency, digest o
   t.equal(r.local_path, join(root, 'transformers/org/big@main'))
   t.same(readdirSync(r.local_path).sort(), ['config.json', 'model-00001.safetensors', 'model-00002.safetensors', 'nested', 'tokenizer.json'])
   t.equal(max, 2, 'files download in parallel, at most 2 at once')
-  const { digestPath } = await import('../../catalog/digest.js')
+  const { digestPath } = await import('../../../lib/digest.js')
   t.equal(r.digest, (await digestPath(r.local_path)).digest, 'the directory digest is reproducible from disk')
   t.match(store.get('hf:org/big'), { owned: true, verification: { result: 'warn', reason: 'no_expected_digest' }, trust_state: 'warned', last_verified_ms: null })
   await t.rejects(p.ensurePresent('hf:org/missing'), { code: 'ORC_ERR_MODEL_NOT_FOUND' })

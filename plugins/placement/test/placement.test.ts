@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { canonicalJson } from '../../../core/canonical.js'
+import { canonicalJson } from '../../../lib/canonical.js'
 import { capAtLeast, decide, incompatibility, noCapacityCode, type JobSpec, type PoolSnapshot } from '../placement.js'
 
 const pool = (id: string, extra: Partial<PoolSnapshot> = {}): PoolSnapshot => ({

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { build, fixturePool, FIXTURE_ADAPTER } from '../../../test/helpers/build.js'
-import { fakeClock } from '../../../core/clock.js'
+import { fakeClock } from '../../../lib/clock.js'
 import type { JobSpec } from '../placement.js'
 import { createPlacement } from '../service.js'
 

@@ -8,8 +8,8 @@ import { request } from 'undici'
 import type { FastifyInstance } from 'fastify'
 import { BUILTINS } from '../../../core/builtins.js'
 import { build } from '../../../test/helpers/build.js'
-import { writeTinyModel } from '../../../providers/embedded/tiny-file.js'
-import { engineVersion } from '../../../providers/embedded/version.js'
+import { writeTinyModel } from '../../../extensions/provider-embedded/tiny-file.js'
+import { engineVersion } from '../../../extensions/provider-embedded/version.js'
 import { waitFor } from './helpers.js'
 
 // The real embedded engine (node-llama-cpp in a child process) under the pool manager. The

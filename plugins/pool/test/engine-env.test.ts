@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { PreparedEngine } from '../../../core/sdk.js'
+import type { PreparedEngine } from '../../../sdk/index.js'
 import { engineEnv, spawnReplica } from '../replica.js'
 
 t.test('an engine inherits only the whitelisted environment, then the pool\'s own env (spec pools §1.7)', async (t) => {

@@ -58,13 +58,13 @@ t.test('reload to a model that does not exist: 202, the error shows on health, t
 
 t.test('reload whose new engine never gets healthy rolls back: the new process is stopped, the old one serves', async (t) => {
   const root = await modelDir(t, { 'a.json': {}, 'bad.json': { args: ['--never-healthy'] } })
-  const pool = fastPool('p', 'a.json', { health_check: { interval_ms: 50, timeout_ms: 200, startup_timeout_ms: 300, failure_threshold: 2 } })
+  const pool = fastPool('p', 'a.json', { health_check: { interval_ms: 50, timeout_ms: 200, startup_timeout_ms: 1500, failure_threshold: 2 } })
   const { app } = await buildPools(t, [pool], root)
   await waitFor('Ready', () => app.pool.status('p')?.ready)
   const pid = current(app).replica.pid
   await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'bad.json' } })
   await waitFor('the outcome', () => app.pool.manager('p')!.operation?.state === 'failed')
-  t.match(app.pool.registry.get('p'), { state: 'Ready', health: { ready: true }, last_error: /^reload to bad\.json failed at the health gate: health probe .* did not pass within 300 ms/ })
+  t.match(app.pool.registry.get('p'), { state: 'Ready', health: { ready: true }, last_error: /^reload to bad\.json failed at the health gate: health probe .* did not pass within 1500 ms/ })
   t.equal(current(app).replica.pid, pid)
   t.ok(await serves(app))
 })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { request } from 'undici'
 import type { FastifyInstance } from 'fastify'
-import type { AdapterHost, WorkerAdapter } from '../../../core/sdk.js'
+import type { AdapterHost, WorkerAdapter } from '../../../sdk/index.js'
 import { buildPools, fastPool, modelDir, pidAlive, waitFor } from './helpers.js'
 import { DRIVER_ERROR } from '../manager.js'
 
@@ -148,7 +148,7 @@ t.test('an external engine needs no provisioner: the manager only probes it', as
   const root = await modelDir(t, { 'a.json': {} })
   const { spawn } = await import('node:child_process')
   const { FAKE_ENGINE } = await import('./helpers.js')
-  const { freePort } = await import('../../../providers/embedded/provisioner.js')
+  const { freePort } = await import('../../../extensions/provider-embedded/provisioner.js')
   const port = await freePort('127.0.0.1')
   const proc = spawn(process.execPath, [FAKE_ENGINE, '--port', String(port)], { stdio: ['pipe', 'ignore', 'ignore'] })
   t.teardown(() => { proc.kill('SIGKILL') })

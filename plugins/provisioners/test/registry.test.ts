@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createProvisionerRegistry } from '../registry.js'
-import type { Provisioner, ProvisioningMode } from '../../../core/sdk.js'
+import type { Provisioner, ProvisioningMode } from '../../../sdk/index.js'
 import { build } from '../../../test/helpers/build.js'
 
 const provisioner = (name: string, handles: Array<{ engine: string, mode: ProvisioningMode }>): Provisioner => ({

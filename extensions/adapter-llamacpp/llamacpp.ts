@@ -1,0 +1,127 @@
+import { Type, type Static } from 'typebox'
+import { Strict } from '../../sdk/schema-helpers.js'
+import type { AdapterBinding, CapabilitySnapshot, WorkerProps } from '../../sdk/index.js'
+import type { EngineProtocol, FrameSink, StopInfo } from '../../lib/adapter-kit/http-adapter.js'
+import type { KitContext } from '../../lib/adapter-kit/plugin.js'
+import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
+import { callOpts, frameJson, num, probe, text, trimSlash } from '../../lib/adapter-kit/control.js'
+import { firstValue, promSamples } from '../../lib/adapter-kit/prometheus.js'
+import { describeError } from '../../lib/http-client/upstream-error.js'
+import { SessionSlots } from './session-slots.js'
+
+export const LlamacppOptions = Strict({
+  http: HttpOptions,
+  ...SecretOptions,
+  engine_version: Type.Optional(Type.String({ minLength: 1, description: 'reported when /props has no build_info (older builds)' })),
+})
+export type LlamacppOptions = Static<typeof LlamacppOptions>
+
+const STOP: Record<string, StopInfo['stop_reason']> = { eos: 'eos', limit: 'length', word: 'stop' }
+const KV = new Set(['llamacpp:kv_cache_usage_ratio'])
+
+interface Props { total_slots?: number, build_info?: string, n_ctx?: number, default_generation_settings?: { n_ctx?: number } }
+
+/**
+ * llama.cpp's `llama-server` (spec adapters §2.1, ORCH-3054, OC-ADAPT-5001/5010/5011):
+ * native `/completion` SSE (no `[DONE]`; the final frame has `stop:true` and counts, EOS
+ * included in `tokens_predicted`), `/health` 503 while loading, `/props`, `/slots`,
+ * `/tokenize`, `/metrics`. Cancel closes the request; the server frees the slot.
+ */
+export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOptions, { client }: KitContext): EngineProtocol {
+  const base = trimSlash(binding.baseUrl)
+  const key = resolveSecret(options)
+  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {}
+
+  const props = async (o?: Parameters<EngineProtocol['props']>[0]): Promise<Props> => client.json<Props>(`${base}/props`, { headers, ...callOpts(o) })
+
+  const sessions = new SessionSlots()
+  const frame = (data: string, event: string, sink: FrameSink, session: string): void => {
+    const v = frameJson(data)
+    if (event === 'error' || v.error !== undefined) {
+      sink.fail('stream_error_frame', `llamacpp reported an error mid-stream: ${describeError(event === 'error' ? { error: v } : v).message}`)
+      return
+    }
+    const content = text(v.content)
+    if (content !== undefined) sink.token(content)
+    if (v.stop !== true) return
+    // the final frame names the slot (intermediate ones say -1): it now holds this session's KV
+    const slot = num(v.id_slot)
+    if (slot !== undefined && slot >= 0) sessions.remember(session, slot)
+    const timings = (v.timings ?? {}) as Record<string, unknown>
+    const promptMs = num(timings.prompt_ms)
+    const predictedMs = num(timings.predicted_ms)
+    if (promptMs !== undefined && predictedMs !== undefined) sink.metrics({ engine_prompt_ms: promptMs, engine_predicted_ms: predictedMs })
+    const stopType = text(v.stop_type) ?? (v.stopped_limit === true ? 'limit' : v.stopped_word === true ? 'word' : 'eos')
+    sink.end({
+      stop_reason: STOP[stopType] ?? 'eos',
+      tokens_out: num(v.tokens_predicted) ?? num(timings.predicted_n),
+      tokens_in: num(v.tokens_evaluated) ?? num(timings.prompt_n),
+    })
+  }
+
+  const capabilities = async (o?: Parameters<EngineProtocol['props']>[0]): Promise<CapabilitySnapshot> => {
+    const p = await props(o)
+    return {
+      ctx_max: p.default_generation_settings?.n_ctx ?? p.n_ctx ?? null,
+      slots_total: p.total_slots ?? null,
+      engine_version: p.build_info ?? options.engine_version ?? null,
+      supported_workloads: ['completion'],
+      features: { streaming: true, cancel: true, seed: true, metrics_scrape: true, tokenize: true },
+    }
+  }
+
+  return {
+    engine: 'llamacpp',
+    baseUrl: base,
+    headers,
+    open (req, d) {
+      const body: Record<string, unknown> = {
+        prompt: req.prompt ?? (req.inputs ?? []).join('\n'),
+        n_predict: req.max_tokens,
+        stream: true,
+        seed: d.seed,
+        temperature: 0, top_k: 1, top_p: 1, min_p: 0,
+        stop: [],
+      }
+      if (d.strict) body.cache_prompt = false
+      return { path: '/completion', body, frame: (data, event, sink) => frame(data, event, sink, req.session_id) }
+    },
+    health: (o) => probe(client, `${base}/health`, headers, o),
+    async props (o): Promise<WorkerProps> {
+      const [caps, slots] = await Promise.all([capabilities(o), client.call(`${base}/slots`, { headers, ...callOpts(o) }).catch(() => undefined)])
+      let free: number | null = null
+      if (slots?.status === 200) {
+        try {
+          const list = JSON.parse(slots.text) as Array<{ is_processing?: boolean }>
+          if (Array.isArray(list)) free = list.filter((s) => s.is_processing !== true).length
+        } catch {}
+      }
+      return { slots_total: caps.slots_total ?? null, slots_free: free, ctx_max: caps.ctx_max ?? null, engine_version: caps.engine_version ?? null }
+    },
+    async engineVersion (o) {
+      const v = (await props(o)).build_info ?? options.engine_version
+      if (v === undefined) throw new Error('llama-server /props has no build_info; set the llamacpp adapter option engine_version')
+      return v
+    },
+    capabilities,
+    async scrapeMetrics (o) {
+      const r = await client.call(`${base}/metrics`, { headers, ...callOpts(o) })
+      if (r.status !== 200) return {} // 501 without --metrics: no samples, none invented
+      const kv = firstValue(promSamples(r.text, KV), ['llamacpp:kv_cache_usage_ratio'])
+      return kv === undefined ? {} : { kv_cache_usage_ratio: kv }
+    },
+    extras: {
+      /** Erases the slot that holds the session's KV, unless another session has used it since. */
+      async freeSession (sessionId: string, o?: Parameters<EngineProtocol['props']>[0]): Promise<void> {
+        const slot = sessions.take(sessionId)
+        if (slot === undefined) return
+        await client.json(`${base}/slots/${slot}?action=erase`, { method: 'POST', headers, ...callOpts(o) })
+      },
+      /** POST /tokenize: the prompt's token ids (an idempotent POST, retried like a GET). */
+      async tokenize (content: string): Promise<number[]> {
+        const r = await client.json<{ tokens?: Array<number | { id: number }> }>(`${base}/tokenize`, { method: 'POST', headers, body: { content, add_special: true }, idempotent: true })
+        return (r.tokens ?? []).map((x) => typeof x === 'number' ? x : x.id)
+      },
+    },
+  }
+}

@@ -1,0 +1,86 @@
+import { type Static } from 'typebox'
+import { Strict } from '../../sdk/schema-helpers.js'
+import type { AdapterBinding, CapabilitySnapshot } from '../../sdk/index.js'
+import type { UpstreamCondition } from '../../sdk/worker-errors.js'
+import type { EngineProtocol, FrameSink, StopInfo } from '../../lib/adapter-kit/http-adapter.js'
+import type { KitContext } from '../../lib/adapter-kit/plugin.js'
+import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
+import { callOpts, frameJson, num, probe, text, trimSlash } from '../../lib/adapter-kit/control.js'
+
+export const TgiOptions = Strict({ http: HttpOptions, ...SecretOptions })
+export type TgiOptions = Static<typeof TgiOptions>
+
+interface Info { version?: string, sha?: string, max_concurrent_requests?: number, max_total_tokens?: number, model_id?: string, model_sha?: string }
+
+const FINISH: Record<string, StopInfo['stop_reason']> = { eos_token: 'eos', length: 'length', stop_sequence: 'stop' }
+
+/** TGI's `error_type` inside a stream: an interrupted generation is a reset, the rest are engine errors. */
+function streamCondition (errorType: string | undefined): UpstreamCondition {
+  if (errorType === 'incomplete_generation') return 'incomplete_generation'
+  if (errorType === 'overloaded') return 'http_429'
+  return 'stream_error_frame'
+}
+
+/**
+ * Hugging Face Text Generation Inference (spec adapters §2.3, ORCH-3056, OC-ADAPT-5040/5050):
+ * `/generate_stream` with `data:{…}` frames (no space), special tokens not emitted, the last
+ * frame carrying `details`; `/info` for version, slots and context; `/health`.
+ */
+export function tgiProtocol (binding: AdapterBinding, options: TgiOptions, { client }: KitContext): EngineProtocol {
+  const base = trimSlash(binding.baseUrl)
+  const key = resolveSecret(options)
+  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {}
+  const info = async (o?: Parameters<EngineProtocol['props']>[0]): Promise<Info> => client.json<Info>(`${base}/info`, { headers, ...callOpts(o) })
+  const versionOf = (i: Info): string | null => i.version === undefined ? null : i.sha ? `${i.version}+${i.sha.slice(0, 7)}` : i.version
+
+  const capabilities = async (o?: Parameters<EngineProtocol['props']>[0]): Promise<CapabilitySnapshot> => {
+    const i = await info(o)
+    return {
+      ctx_max: i.max_total_tokens ?? null,
+      slots_total: i.max_concurrent_requests ?? null,
+      engine_version: versionOf(i),
+      supported_workloads: ['completion'],
+      features: { streaming: true, cancel: true, seed: true, batching: 'continuous', model_sha: i.model_sha ?? null },
+    }
+  }
+
+  const frame = (data: string, _event: string, sink: FrameSink): void => {
+    const v = frameJson(data)
+    if (v.error !== undefined) {
+      sink.fail(streamCondition(text(v.error_type)), `tgi reported an error mid-stream: ${String(v.error)}`)
+      return
+    }
+    const token = v.token as { text?: unknown, special?: unknown } | undefined
+    if (token && token.special !== true) sink.token(text(token.text) ?? '')
+    const details = v.details as Record<string, unknown> | null | undefined
+    if (details) {
+      sink.end({
+        stop_reason: FINISH[text(details.finish_reason) ?? ''] ?? 'eos',
+        tokens_out: num(details.generated_tokens),
+        tokens_in: num(details.input_length),
+      })
+    }
+  }
+
+  return {
+    engine: 'tgi',
+    baseUrl: base,
+    headers,
+    open (req, d) {
+      // profile v1 on TGI: greedy through do_sample:false; TGI rejects temperature 0 and top_p 1 (422)
+      const body = { inputs: req.prompt ?? (req.inputs ?? []).join('\n'), parameters: { max_new_tokens: req.max_tokens, do_sample: false, seed: d.seed, details: true } }
+      return { path: '/generate_stream', body, frame }
+    },
+    health: (o) => probe(client, `${base}/health`, headers, o),
+    async props (o) {
+      const c = await capabilities(o)
+      return { slots_total: c.slots_total ?? null, slots_free: null, ctx_max: c.ctx_max ?? null, engine_version: c.engine_version ?? null }
+    },
+    async engineVersion (o) {
+      const v = versionOf(await info(o))
+      if (v === null) throw new Error('TGI /info has no version')
+      return v
+    },
+    capabilities,
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The embedded provisioner (decision 2): `{engine: llamacpp, mode: embedded}`. Nothing is
+ * built or downloaded: the engine is node-llama-cpp's prebuilt binary, run in a child process
+ * per replica (worker.ts) that speaks the llama-server API on a loopback port. `prepare` turns
+ * a pool and its resolved model into the spawn description the pool manager starts.
+ */
+import { stat } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { createServer } from 'node:net'
+import { dirname, extname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Plan, PreparedEngine, Provisioner } from '../../sdk/index.js'
+import type { PoolConfig } from '../../sdk/pool-config.js'
+import { addonPath, engineDigest, engineVersion } from './version.js'
+import { describeGpus, discoverGpus, missingDevices, type GpuDevice } from '../../lib/gpu.js'
+import { engineBytes, mib } from '../../plugins/pool/launch.js'
+
+export interface EmbeddedProvisionerOptions {
+  /** Decode threads when the pool's flags do not say (`--threads N`); default from the core count. */
+  threads?: number
+  discover?: () => Promise<GpuDevice[]>
+  /** Narrates the compute-policy verdict (a fallback is never silent, decision 1). */
+  narrate?: (fields: { actor: 'engine-provisioner', action: string, target: string, [k: string]: unknown }, human: string, level?: 'info' | 'warn') => void
+  cores?: number
+  /**
+   * Records the engine build in the catalog (spec §2.8, ORCH-3440/3441) and returns the
+   * EngineEntry id for `PreparedEngine.engine_catalog_id`.
+   */
+  registerEngine?: (engine: { engine: string, version: string, digest: string | null, artifacts: string[] }) => Promise<string>
+}
+
+const HERE = fileURLToPath(import.meta.url)
+/** worker.ts under a TypeScript loader (tests), worker.js from dist/ (production). */
+export const WORKER_ENTRY = join(dirname(HERE), `worker${extname(HERE)}`)
+
+/** 1 thread on ≤ 2 cores (more threads than free cores wreck ggml's decode, spec §3), else half the cores up to 8. */
+export function defaultThreads (cores = availableParallelism()): number {
+  return cores <= 2 ? 1 : Math.min(8, Math.floor(cores / 2))
+}
+
+/** `--name N` or `-s N` from an engine flag list. */
+export function flagValue (flags: readonly string[] | null | undefined, ...names: string[]): number | undefined {
+  if (!flags) return undefined
+  for (let i = 0; i < flags.length - 1; i++) {
+    if (names.includes(flags[i]!)) {
+      const n = Number(flags[i + 1])
+      if (Number.isInteger(n) && n > 0) return n
+      throw new Error(`flag ${flags[i]} needs a positive integer, got "${flags[i + 1]}"`)
+    }
+  }
+  return undefined
+}
+
+export async function freePort (host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export interface ComputeVerdict { mode: 'gpu' | 'cpu', devices: number[] }
+
+/** Share of a device's free VRAM an engine may plan to use; the rest absorbs fragmentation and other tenants. */
+const VRAM_HEADROOM = 0.1
+
+/**
+ * Decision 1: gpu-required fails fast without a suitable GPU, cpu-fallback narrates, cpu-only
+ * never looks. With `needBytes`, GPUs whose free VRAM cannot hold the model count as unsuitable
+ * too (spec pools §1.5: fail fast, before any spawn).
+ */
+export async function computeVerdict (pool: PoolConfig, o: EmbeddedProvisionerOptions, needBytes?: number): Promise<ComputeVerdict> {
+  const policy = pool.provisioning.compute_policy
+  if (policy === 'cpu-only') return { mode: 'cpu', devices: [] }
+  const gpus = await (o.discover ?? discoverGpus)()
+  const missing = missingDevices(pool.devices, gpus)
+  const chosen = pool.devices.length > 0 ? gpus.filter((g) => pool.devices.includes(g.id)) : gpus
+  const free = chosen.reduce((n, g) => n + (g.vram_free_bytes ?? 0), 0)
+  const noGpu = gpus.length === 0
+    ? 'no suitable GPU was found (systeminformation lists none with ≥ 1 GiB VRAM)'
+    : missing.length > 0 ? `device${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of the pool's mask ${missing.length > 1 ? 'are' : 'is'} not present (found ${describeGpus(gpus)})` : null
+  const vramShort = noGpu === null && needBytes !== undefined && needBytes > free * (1 - VRAM_HEADROOM)
+  const problem = noGpu ?? (vramShort ? `the model needs about ${mib(needBytes!)} of VRAM and ${describeGpus(chosen)} ${chosen.length > 1 ? 'have' : 'has'} ${mib(free)} free` : null)
+  if (problem === null) {
+    o.narrate?.({ actor: 'engine-provisioner', action: 'prepare', target: pool.id, compute_mode: 'gpu', gpus: describeGpus(gpus) }, `pool ${pool.id} runs on GPU: ${describeGpus(gpus)}`.slice(0, 100))
+    return { mode: 'gpu', devices: pool.devices.length > 0 ? [...pool.devices] : gpus.map((g) => g.id) }
+  }
+  if (policy === 'gpu-required') {
+    throw new Error(`pool ${pool.id}: compute_policy is gpu-required, but ${problem}; ${vramShort ? 'free VRAM, use a smaller model or more devices' : 'install the GPU driver and check `devices`'}, or set compute_policy to cpu-fallback or cpu-only`)
+  }
+  o.narrate?.({ actor: 'engine-provisioner', action: 'fallback', target: pool.id, compute_mode: 'cpu', reason: problem },
+    `pool ${pool.id} falls back to CPU: ${vramShort ? 'not enough free VRAM' : 'no usable GPU'} (compute_policy cpu-fallback)`, 'warn')
+  return { mode: 'cpu', devices: [] }
+}
+
+export function createEmbeddedProvisioner (o: EmbeddedProvisionerOptions = {}): Provisioner {
+  return {
+    name: 'embedded',
+    handles: [{ engine: 'llamacpp', mode: 'embedded' }],
+    plan (pool): Plan {
+      const ref = pool.provisioning.model?.ref ?? pool.model
+      return {
+        pool_id: pool.id,
+        steps: [
+          { kind: 'preflight', detail: `node-llama-cpp prebuilt binary (${engineVersion()}); never a source build` },
+          { kind: 'compute-policy', detail: `${pool.provisioning.compute_policy}: decides gpu or cpu from the GPUs found` },
+          { kind: 'model-fetch', detail: `model ${ref} via the model provisioner` },
+          { kind: 'run', detail: `one worker process per replica, llama-server API on ${pool.provisioning.host}` },
+        ],
+      }
+    },
+    async prepare (pool, opts = {}): Promise<PreparedEngine> {
+      if (!opts.model) throw new Error(`pool ${pool.id}: the embedded provisioner needs the resolved model (prepare(pool, { model }))`)
+      const size = (await stat(opts.model.local_path).catch(() => undefined))?.size
+      const compute = await computeVerdict(pool, o, size === undefined ? undefined : engineBytes(size))
+      const flags = pool.provisioning.flags
+      const threads = flagValue(flags, '--threads', '-t') ?? o.threads ?? defaultThreads(o.cores)
+      const parallel = pool.slots_total ?? flagValue(flags, '--parallel', '-np') ?? 1
+      const ctx = pool.ctx ?? flagValue(flags, '--ctx-size', '-c') ?? 2048
+      const host = pool.provisioning.host
+      const port = pool.provisioning.ports?.[0] ?? await freePort(host)
+      const loader = extname(HERE) === '.ts' ? process.execArgv : []
+      const env: Record<string, string> = { ...(pool.provisioning.env ?? {}) }
+      if (compute.mode === 'gpu' && compute.devices.length > 0) env.CUDA_VISIBLE_DEVICES = compute.devices.join(',')
+      const args = [
+        ...loader, WORKER_ENTRY, '--model', opts.model.local_path, '--host', host, '--port', String(port),
+        '--threads', String(threads), '--ctx-size', String(ctx), '--parallel', String(parallel), '--alias', pool.model,
+        '--metrics', '--gpu', compute.mode === 'gpu' ? 'auto' : 'off',
+        ...(pool.provisioning.compute_policy === 'gpu-required' ? ['--require-gpu'] : []), '--exit-on-stdin-close',
+      ]
+      const urlHost = host.includes(':') ? `[${host}]` : host
+      const addon = addonPath()
+      const catalogId = await o.registerEngine?.({ engine: 'llamacpp', version: engineVersion(), digest: engineDigest(), artifacts: [WORKER_ENTRY, ...(addon ? [addon] : [])] })
+      return {
+        engine: 'llamacpp',
+        version: engineVersion(),
+        build_ref: null,
+        digest: engineDigest(),
+        build_flags: [`threads=${threads}`, `parallel=${parallel}`, `ctx=${ctx}`, `gpu=${compute.mode}`],
+        mode: 'embedded',
+        compute_mode: compute.mode,
+        binary_path: null,
+        engine_catalog_id: catalogId ?? null,
+        bin: process.execPath,
+        args,
+        env,
+        ports: [port],
+        workdir: process.cwd(),
+        health: { url: `http://${urlHost}:${port}/health`, kind: 'llamacpp' },
+      }
+    },
+  }
+}
