@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises'
 import { request } from 'undici'
 import { download } from '../dist/plugins/models/download.js'
 import { createModelProvisioner } from '../dist/plugins/models/provisioner.js'
-import { CatalogStore } from '../dist/plugins/catalog/store.js'
+import { CatalogStore } from '../dist/lib/catalog-store/store.js'
 
 const MIB = Number(process.argv[2] ?? 128)
 const ENTRIES = Number(process.argv[3] ?? 200)

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
 import { fastifySSE as sse } from '@fastify/sse'
 import swagger from '@fastify/swagger'
@@ -22,7 +22,15 @@ import placement from '../plugins/placement/index.js'
 import queue from '../plugins/dataplane/index.js'
 import health from '../plugins/health/index.js'
 import http from '../plugins/http/index.js'
-import { API_VERSION } from '../plugins/http/api-version.js'
+import { API_VERSION } from '../sdk/api.js'
+import { dataPlaneRoutes } from '../plugins/dataplane/routes.js'
+import { poolRoutes } from '../plugins/pool/routes.js'
+import { catalogRoutes } from '../plugins/catalog/routes.js'
+import { artifactRoutes } from '../plugins/artifacts/routes.js'
+import { capabilitiesRoute } from '../plugins/adapters/routes.js'
+
+/** The route plugins mounted under `/v1`, in registration order; each lives in the plugin it serves. */
+const API_ROUTES: FastifyPluginAsync[] = [dataPlaneRoutes, poolRoutes as FastifyPluginAsync, catalogRoutes, artifactRoutes, capabilitiesRoute]
 
 export interface BuildOptions extends ResolveOptions {
   /** The process logger; built from `manifest.server` when absent. */
@@ -78,7 +86,7 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await app.register(sse)
     await app.register(swagger, { openapi: { info: { title: 'llama-orch API', version: API_VERSION } } })
     await app.register(health)
-    await app.register(http, { prefix: '/v1' })
+    await app.register(http, { prefix: '/v1', routes: API_ROUTES })
   } catch (err) {
     await app.close().catch(() => {})
     throw err

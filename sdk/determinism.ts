@@ -4,7 +4,7 @@
  * and by the adapter host's narration. Exported from `llama-orch/sdk`.
  */
 import { createHash } from 'node:crypto'
-import type { TaskRequest } from './index.js'
+import type { TaskRequest } from './task.js'
 
 /** Sampler profiles this version knows; `v1` = greedy with a fixed seed (§1.7 table). */
 export const SAMPLER_PROFILES = ['v1'] as const

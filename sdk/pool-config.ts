@@ -103,3 +103,5 @@ export const PoolConfig = Strict({
 
 export type PoolConfig = Static<typeof PoolConfig>
 export type ProvisioningConfig = Static<typeof ProvisioningConfig>
+export type ProvisioningMode = Static<typeof ProvisioningMode>
+export type ComputePolicy = Static<typeof ComputePolicy>

@@ -9,3 +9,4 @@ export const Strict = <P extends Parameters<typeof Type.Object>[0]>(properties: 
 
 export const UInt32 = (options: Record<string, unknown> = {}) => Type.Integer({ minimum: 0, maximum: 4_294_967_295, ...options })
 export const Millis = (options: Record<string, unknown> = {}) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, ...options })
+export const Uuid = (description: string) => Type.String({ format: 'uuid', description })

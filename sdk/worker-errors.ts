@@ -3,7 +3,7 @@
  * engine or transport condition → WorkerErrorKind → public ErrorKind. Exported from
  * `llama-orch/sdk` so third-party adapters map failures the same way.
  */
-import type { WorkerErrorData, WorkerErrorKind } from './index.js'
+import type { WorkerErrorData, WorkerErrorKind } from './adapter.js'
 import { redactString } from './redact.js'
 
 /** The public ErrorKinds an adapter's failure can become (the rest come from admission and the catalog). */

@@ -1,4 +1,4 @@
-import type { FrameSink, GenerationStream, StopInfo } from '../../lib/adapter-kit/http-adapter.js'
+import type { FrameSink, GenerationStream, StopInfo } from '../../lib/adapter-kit/protocol.js'
 import { frameJson, num, text } from '../../lib/adapter-kit/control.js'
 import { describeError } from '../../lib/http-client/upstream-error.js'
 

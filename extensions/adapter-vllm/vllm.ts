@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot } from '../../sdk/index.js'
-import type { EngineProtocol } from '../../lib/adapter-kit/http-adapter.js'
+import type { EngineProtocol } from '../../lib/adapter-kit/protocol.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
 import { callOpts, probe, trimSlash } from '../../lib/adapter-kit/control.js'

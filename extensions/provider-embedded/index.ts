@@ -23,7 +23,7 @@ const embeddedProvider: FastifyPluginAsync<EmbeddedOptions> = async (app, opts) 
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     narrate: (fields, human, level) => app.narration.narrate(fields, human, level),
     // a prebuilt binary: nothing was built, so no build ref or flags
-    registerEngine: (e) => app.catalog.recordEngine({ ...e, build_ref: null, build_flags: null }),
+    registerEngine: (e) => app.provisioners.recordEngine({ ...e, build_ref: null, build_flags: null }),
   }))
 }
 
@@ -31,5 +31,5 @@ export default fp(embeddedProvider, {
   name: NAMES.embedded,
   fastify: '5.x',
   dependencies: [NAMES.provisioners],
-  decorators: { fastify: ['provisioners', 'narration', 'catalog'] },
+  decorators: { fastify: ['provisioners', 'narration'] },
 })

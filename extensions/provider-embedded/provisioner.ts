@@ -13,7 +13,7 @@ import type { Plan, PreparedEngine, Provisioner } from '../../sdk/index.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import { addonPath, engineDigest, engineVersion } from './version.js'
 import { describeGpus, discoverGpus, missingDevices, type GpuDevice } from '../../lib/gpu.js'
-import { engineBytes, mib } from '../../plugins/pool/launch.js'
+import { engineBytes, mib } from '../../lib/sizes.js'
 
 export interface EmbeddedProvisionerOptions {
   /** Decode threads when the pool's flags do not say (`--threads N`); default from the core count. */

@@ -1,4 +1,4 @@
-import type { GenerationStream, FrameSink, StopInfo } from './http-adapter.js'
+import type { GenerationStream, FrameSink, StopInfo } from './protocol.js'
 import { frameJson, num, text } from './control.js'
 import { describeError } from '../http-client/upstream-error.js'
 

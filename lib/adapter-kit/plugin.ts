@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { Value } from 'typebox/value'
 import type { TSchema } from 'typebox'
 import type { AdapterBinding, WorkerAdapter } from '../../sdk/index.js'
-import type {} from '../../plugins/narration/index.js'
 import { HttpClient, type RetryInfo } from '../http-client/client.js'
-import { createHttpAdapter, type EngineProtocol, type StreamTimeouts } from './http-adapter.js'
+import { createHttpAdapter } from './http-adapter.js'
+import type { EngineProtocol, StreamTimeouts } from './protocol.js'
 import type { HttpOptions } from './options.js'
 
 export interface KitContext { client: HttpClient, http: HttpOptions }

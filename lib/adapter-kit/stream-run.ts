@@ -6,7 +6,7 @@ import { UpstreamError } from '../http-client/upstream-error.js'
 import type { HttpClient } from '../http-client/client.js'
 import { Watchdog, type WatchdogReason } from './watchdog.js'
 import type { AdapterBinding } from '../../sdk/index.js'
-import type { EngineProtocol, FrameSink, GenerationStream, StreamTimeouts } from './http-adapter.js'
+import type { EngineProtocol, FrameSink, GenerationStream, StreamTimeouts } from './protocol.js'
 
 export interface Running { controller: AbortController, canceled: boolean }
 

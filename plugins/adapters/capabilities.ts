@@ -1,6 +1,6 @@
 import type { EngineCapability } from '../../sdk/index.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
-import type { Binding } from './host.js'
+import type { Binding } from './binding.js'
 
 type Workload = EngineCapability['supported_workloads'][number]
 

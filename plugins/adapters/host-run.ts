@@ -1,6 +1,6 @@
 import type { TaskRequest, TokenEvent, WorkerErrorData } from '../../sdk/index.js'
 import { workerError } from '../../sdk/worker-errors.js'
-import type { Binding } from './host.js'
+import type { Binding } from './binding.js'
 
 export interface InFlight { poolId: string, binding: Binding, controller: AbortController, canceled: boolean }
 

@@ -2,29 +2,15 @@ import type {
   AdapterHost, CapabilitySnapshot, ReplicaStatus, TaskRequest, TokenEvent, WorkerAdapter, WorkerErrorData, WorkerHealth, WorkerProps,
 } from '../../sdk/index.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
-import type { Narrator } from '../narration/narrate.js'
+import type { Narrator } from '../../sdk/narration.js'
 import { systemClock, type Clock } from '../../lib/clock.js'
 import { determinismOf } from '../../sdk/determinism.js'
 import { workerError } from '../../sdk/worker-errors.js'
 import { Breaker, DEFAULT_BREAKER, type BreakerPolicy } from './breaker.js'
+import type { Binding } from './binding.js'
 import { aggregateCapabilities } from './capabilities.js'
 import { createScraper, type ScrapeMetrics } from './scrape.js'
 import { HostRun, type HostRunHooks, type InFlight } from './host-run.js'
-
-export interface Binding {
-  adapter: WorkerAdapter
-  engineVersion: string | null
-  slotsTotal: number
-  ctxMax: number | null
-  caps: CapabilitySnapshot
-  /** Last known readiness; null until a health answer came. */
-  ready: boolean | null
-  inFlight: number
-  breaker: Breaker
-  /** Adapters replaced by rebind, closed once their last stream ends. */
-  retired: boolean
-}
-
 
 export interface HostDeps {
   narrator?: Narrator

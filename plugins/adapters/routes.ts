@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
-import { API_VERSION } from '../http/api-version.js'
+import { API_VERSION } from '../../sdk/api.js'
 
 const Workload = Type.Enum(['completion', 'embedding', 'rerank'])
 

@@ -1,5 +1,5 @@
 import type { Gauge } from 'prom-client'
-import type { Binding } from './host.js'
+import type { Binding } from './binding.js'
 
 /** The contract gauges an engine scrape feeds (spec §5.4); task counters belong to the data plane. */
 export interface ScrapeMetrics {

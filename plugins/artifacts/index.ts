@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { NAMES } from '../../lib/names.js'
-import type { CatalogConfig } from '../catalog/schema.js'
+import type { CatalogConfig } from '../catalog/index.js'
 import { fsArtifactStore, memoryArtifactStore, type ArtifactStore } from './store.js'
 
 export interface Artifacts extends ArtifactStore {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
-import { ApiError } from '../http/errors.js'
+import { ApiError } from '../../sdk/api.js'
 import { ARTIFACT_KINDS, type ArtifactInput } from './store.js'
 
 const ArtifactBody = Type.Object({

@@ -2,8 +2,8 @@ import { isDeepStrictEqual } from 'node:util'
 import type { Metrics } from '../metrics/index.js'
 import type { Narrator } from '../narration/index.js'
 import type { CatalogConfig } from './schema.js'
-import type { CatalogStore, DeleteResult, Listener } from './store.js'
-import { engineEntryId, LIFECYCLES, type EngineEntry, type Lifecycle, type ModelEntry, type ResolvedModel } from './entries.js'
+import type { CatalogStore, DeleteResult, Listener } from '../../lib/catalog-store/store.js'
+import { engineEntryId, LIFECYCLES, type EngineEntry, type Lifecycle, type ModelEntry, type ResolvedModel } from '../../lib/catalog-store/entries.js'
 import { verifyEntry } from './service.js'
 
 /** `app.catalog`: the store API plus lifecycle answers for admission and verification. */

@@ -4,7 +4,7 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { NAMES } from '../../lib/names.js'
 import type { CatalogConfig } from './schema.js'
-import { CatalogStore } from './store.js'
+import { CatalogStore } from '../../lib/catalog-store/store.js'
 import { createCatalog, type Catalog } from './catalog.js'
 
 declare module 'fastify' {
@@ -42,8 +42,10 @@ export default fp(catalogPlugin, {
 })
 
 export type { Catalog } from './catalog.js'
-export { CatalogStore } from './store.js'
-export { CatalogError, isCatalogError } from './errors.js'
-export { parseRef, refId, localPathFor, parseDigest, verifyDigest, isInside, RefError, type ModelRef } from '../../lib/model-ref.js'
-export type { ModelEntry, EngineEntry, Lifecycle, ResolvedModel, CatalogEvent } from './entries.js'
-export { engineEntryId, LIFECYCLES } from './entries.js'
+export type { CatalogConfig, FetchConfig } from './schema.js'
+export type { VerificationCounter } from './service.js'
+export { CatalogStore } from '../../lib/catalog-store/store.js'
+export { CatalogError, isCatalogError } from '../../lib/catalog-store/errors.js'
+export { parseRef, refId, localPathFor, parseDigest, verifyDigest, isInside, RefError, type ModelRef } from '../../lib/catalog-store/model-ref.js'
+export type { ModelEntry, EngineEntry, Lifecycle, ResolvedModel, CatalogEvent } from '../../lib/catalog-store/entries.js'
+export { engineEntryId, LIFECYCLES } from '../../lib/catalog-store/entries.js'

@@ -1,7 +1,7 @@
-import type { FastifyError, FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
-import { ApiError, apiErrorHandler } from '../http/errors.js'
-import { CatalogError } from './errors.js'
+import { ApiError } from '../../sdk/api.js'
+import { CatalogError } from '../../lib/catalog-store/errors.js'
 import { notModified } from './http-cache.js'
 import { ConflictError, ingest, listPage, parseState, toApi, UntrustedError, type CatalogModel } from './service.js'
 
@@ -51,7 +51,8 @@ export function toApiError (err: unknown): unknown {
  * opaque cursor; GETs carry a strong ETag and honour If-None-Match / If-Modified-Since.
  */
 export const catalogRoutes: FastifyPluginAsync = async (app) => {
-  app.setErrorHandler((err: FastifyError, req, reply) => apiErrorHandler(toApiError(err) as FastifyError, req, reply))
+  // what this handler throws goes on to the API context's handler, which writes the envelope
+  app.setErrorHandler((err) => { throw toApiError(err) })
 
   app.post('/catalog/models', { schema: { body: CatalogModelBody } }, async (req, reply) => {
     const { created, entry } = await ingest(app.catalog.store, req.body as CatalogModel, app.catalog.trustPolicy)

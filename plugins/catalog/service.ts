@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises'
-import { CatalogError } from './errors.js'
+import { CatalogError } from '../../lib/catalog-store/errors.js'
 import { digestPath } from '../../lib/digest.js'
-import { parseDigest, verifyDigest, type Verification } from '../../lib/model-ref.js'
-import type { CatalogStore } from './store.js'
-import type { EntryTrustPolicy, Lifecycle, ModelEntry, TrustState } from './entries.js'
+import { parseDigest, verifyDigest, type Verification } from '../../lib/catalog-store/model-ref.js'
+import type { CatalogStore } from '../../lib/catalog-store/store.js'
+import type { EntryTrustPolicy, Lifecycle, ModelEntry, TrustState } from '../../lib/catalog-store/entries.js'
 
 /**
  * Catalog operations shared by the `/v1/catalog` routes and the `llama-orch models` CLI,

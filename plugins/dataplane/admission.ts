@@ -1,9 +1,9 @@
 import type { TaskRequest } from '../../sdk/index.js'
 import { determinismOf, type Determinism } from '../../sdk/determinism.js'
-import { ApiError, type ErrorKind } from '../http/errors.js'
+import { ApiError, type ErrorKind } from '../../sdk/api.js'
 import { canonicalJson } from '../../lib/canonical.js'
-import { noCapacityCode } from '../placement/placement.js'
 import { dropVictim } from './cancel.js'
+import type { NoCapacityCode } from '../placement/index.js'
 import { jobOf } from './job.js'
 import { poolConfig, poolEngineVersion, updateDepth, type Core } from './core.js'
 import { logIds, pump } from './dispatch.js'
@@ -103,7 +103,7 @@ function pipeline (core: Core, req: TaskRequest, correlationId: string, client: 
     { affinity, queueLen: (id) => core.queues.get(id)?.len() ?? 0 },
   )
   if (decision.kind === 'no_capacity') {
-    const code = noCapacityCode(decision.reasons)
+    const code = core.placement.refusalCode(decision.reasons)
     const ids = Object.keys(decision.reasons).filter((k) => decision.reasons[k] !== 'ENGINE' && decision.reasons[k] !== 'MODEL')
     const pool = ids.length === 1 ? ids[0] : undefined
     throw unplaced(code, req, pool)
@@ -159,7 +159,7 @@ function pipeline (core: Core, req: TaskRequest, correlationId: string, client: 
   return { body, headers: core.sessions.headers(session), replay: false }
 }
 
-function unplaced (code: ReturnType<typeof noCapacityCode>, req: TaskRequest, poolId: string | undefined): ApiError {
+function unplaced (code: NoCapacityCode, req: TaskRequest, poolId: string | undefined): ApiError {
   const messages: Record<typeof code, string> = {
     POOL_UNAVAILABLE: `no pool serves engine ${req.engine} with model ${req.model_ref}; check the pools in the manifest`,
     POOL_UNREADY: `the pools serving ${req.model_ref} on ${req.engine} are not Ready yet (preloading, reloading or draining); retry later`,

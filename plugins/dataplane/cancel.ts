@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../http/errors.js'
+import type { ErrorKind } from '../../sdk/api.js'
 import { replaceFromDraining } from './replace.js'
 import { poolConfig, retire, updateDepth, type Core } from './core.js'
 import { logIds, pump, releaseLease, settle } from './dispatch.js'

@@ -1,5 +1,5 @@
 import type { EndData, TokenEvent, WorkerErrorData } from '../../sdk/index.js'
-import type { ErrorKind } from '../http/errors.js'
+import type { ErrorKind } from '../../sdk/api.js'
 import { poolConfig, retire, updateDepth, type Core } from './core.js'
 import { onTimeProbability } from './predict.js'
 import { StreamMetrics } from './telemetry.js'

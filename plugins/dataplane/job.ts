@@ -1,5 +1,5 @@
 import type { TaskRequest } from '../../sdk/index.js'
-import type { JobSpec } from '../placement/placement.js'
+import type { JobSpec } from '../placement/index.js'
 
 /** What placement needs of a task: `need` is the estimated prompt tokens plus `max_tokens`. */
 export function jobOf (req: TaskRequest, need: number): JobSpec {

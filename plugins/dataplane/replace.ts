@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../http/errors.js'
+import type { ErrorKind } from '../../sdk/api.js'
 import { poolEngineVersion, updateDepth, type Core } from './core.js'
 import { logIds } from './dispatch.js'
 import { jobOf } from './job.js'

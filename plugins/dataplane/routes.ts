@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
-import { ApiError } from '../http/errors.js'
+import { ApiError } from '../../sdk/api.js'
 import { AdmissionResponse, ErrorEnvelope, SessionInfo, SessionParams, StreamQuery, TaskParams, TaskRequest } from './api-schema.js'
 import type { Task } from './tasks.js'
 

@@ -1,5 +1,5 @@
 import type { TaskRequest } from '../../sdk/index.js'
-import type { ErrorKind } from '../http/errors.js'
+import type { ErrorKind } from '../../sdk/api.js'
 import type { Reservation } from './sessions.js'
 
 /**

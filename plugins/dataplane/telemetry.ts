@@ -1,4 +1,4 @@
-import type { ContractMetrics } from '../metrics/contract.js'
+import type { ContractMetrics } from '../metrics/index.js'
 
 /**
  * Task-level metrics (spec §3.5, §4.6, ORCH-3460), all owned by the data plane. Label children

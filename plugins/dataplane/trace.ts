@@ -1,4 +1,4 @@
-import type { ArtifactInput } from '../artifacts/store.js'
+import type { ArtifactInput } from '../artifacts/index.js'
 import type { Task } from './tasks.js'
 
 /**

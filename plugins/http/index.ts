@@ -1,18 +1,28 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
 import { NAMES } from '../../lib/names.js'
-import { apiErrorHandler } from './errors.js'
-import { API_ROUTES } from './routes.js'
+import { apiErrorHandler } from './error-handler.js'
+import { openapiRoute } from './openapi.js'
+
+export interface HttpOptions {
+  /**
+   * The route plugins of the other stages, mounted in this order (the composition root
+   * collects them from each plugin's index.ts). Each is a plain, non-fp plugin, so its
+   * hooks stay inside the API context; it reads shared state from the app decorators.
+   */
+  routes: FastifyPluginAsync[]
+}
 
 /**
  * The public API context, encapsulated and mounted under `/v1`. Every failure inside it
- * becomes an ErrorEnvelope (`errors.ts`). The data plane (`/v1/tasks`, `/v1/sessions`) and
- * control plane (`/v1/pools`, `/v1/capabilities`, `/v1/catalog`, `/v1/artifacts`) register
- * their route plugins here.
+ * becomes an ErrorEnvelope (`error-handler.ts`). The data plane (`/v1/tasks`, `/v1/sessions`)
+ * and control plane (`/v1/pools`, `/v1/capabilities`, `/v1/catalog`, `/v1/artifacts`) register
+ * their route plugins here, beside `/v1/openapi.json`.
  */
-const httpPlugin: FastifyPluginAsync = async (app) => {
+const httpPlugin: FastifyPluginAsync<HttpOptions> = async (app, opts) => {
   app.setErrorHandler(apiErrorHandler)
-  for (const routes of API_ROUTES) await app.register(routes)
+  await app.register(openapiRoute)
+  for (const routes of opts.routes) await app.register(routes)
 }
 
 export default fp(httpPlugin, {
@@ -22,5 +32,4 @@ export default fp(httpPlugin, {
   dependencies: [NAMES.queue, NAMES.catalog, NAMES.sse, '@fastify/swagger'],
 })
 
-export { API_VERSION } from './api-version.js'
-export { ApiError, ERROR_KINDS, sendApiError, retryAfterSeconds, type ErrorKind, type ErrorEnvelope } from './errors.js'
+export { sendApiError, apiErrorHandler, describeValidation } from './error-handler.js'

@@ -1,5 +1,5 @@
-import { redactString } from '../narration/index.js'
-import { KindedError } from '../catalog/errors.js'
+import { redactString } from '../../sdk/redact.js'
+import { KindedError } from '../../lib/catalog-store/errors.js'
 
 /** Typed model-provisioner failures (spec pools-provisioning-catalog.md §3.6). */
 export const MODEL_ERRORS = {

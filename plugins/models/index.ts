@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
 import { NAMES } from '../../lib/names.js'
-import type { FetchConfig } from '../catalog/schema.js'
+import type { FetchConfig } from '../catalog/index.js'
 import { createModelProvisioner, type ModelProvisioner } from './provisioner.js'
 import type { OutboundPolicy } from './policy.js'
 import type { CommandRunner } from './tools.js'

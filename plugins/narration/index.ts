@@ -1,15 +1,16 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
+import type { Logger } from 'pino'
 import { NAMES } from '../../lib/names.js'
-import { createNarrator, type Narrator } from './narrate.js'
+import type {} from '../../sdk/index.js'
+import { createNarrator } from './narrate.js'
 
-declare module 'fastify' {
-  interface FastifyInstance { narration: Narrator }
-}
-
-/** Narration over the app's own pino instance, so there is one logger and one redaction layer. */
+/**
+ * Narration over the app's own pino instance, so there is one logger and one redaction layer.
+ * `app.narration` is typed by the SDK, which extensions narrate through.
+ */
 const narrationPlugin: FastifyPluginAsync = async (app) => {
-  app.decorate('narration', createNarrator(app.log as unknown as Narrator['logger']))
+  app.decorate('narration', createNarrator(app.log as unknown as Logger))
 }
 
 export default fp(narrationPlugin, {
@@ -19,7 +20,7 @@ export default fp(narrationPlugin, {
 })
 
 export { createNarrator, capHuman, HUMAN_STYLE_MAX, HUMAN_HARD_MAX } from './narrate.js'
-export type { Narrator, NarrationFields, Actor, Action } from './narrate.js'
+export type { Narrator, NarrationFields, NarrationLevel, Actor, Action } from '../../sdk/narration.js'
 export { createLogger } from './logger.js'
 export { createCapture, type Capture, type LogRecord } from './capture.js'
 export { narrationCoverage, REQUIRED_FLOWS } from './coverage.js'

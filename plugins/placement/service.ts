@@ -1,8 +1,8 @@
 import type { Clock } from '../../lib/clock.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
-import type { PoolRegistry } from '../pool/registry.js'
+import type { PoolRegistry } from '../pool/index.js'
 import { cacheKey, createDecisionCache } from './cache.js'
-import { decide, type JobSpec, type PlacementDecision, type PlacementPolicy, type PoolSnapshot } from './placement.js'
+import { decide, noCapacityCode, type IncompatibleReason, type JobSpec, type NoCapacityCode, type PlacementDecision, type PlacementPolicy, type PoolSnapshot } from './placement.js'
 import type { PlacementConfig } from './schema.js'
 
 export interface PlaceOptions {
@@ -23,6 +23,8 @@ export interface Placement {
   snapshots (queueLen?: (poolId: string) => number): PoolSnapshot[]
   /** The decision for a job: cached per §4.3.5, with readiness re-checked on every hit. */
   place (job: JobSpec, o?: PlaceOptions): PlacementDecision
+  /** The public code a `no_capacity` decision answers with (§4.3.6): why no pool could take the job. */
+  refusalCode (reasons: Readonly<Record<string, IncompatibleReason>>): NoCapacityCode
 }
 
 export interface PlacementDeps {
@@ -105,5 +107,6 @@ export function createPlacement (config: PlacementConfig, deps: PlacementDeps): 
       if (config.cache_ttl_ms > 0 && decision.kind === 'assigned') cache.set(key, decision, version, now)
       return decision
     },
+    refusalCode: noCapacityCode,
   }
 }

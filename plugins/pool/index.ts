@@ -159,3 +159,4 @@ export default fp(poolPlugin, {
 })
 
 export type { PoolHealth } from './observe.js'
+export type { PoolRegistry, PoolEntry, PoolState } from './registry.js'

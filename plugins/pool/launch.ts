@@ -10,6 +10,7 @@ import type { PoolConfig } from '../../sdk/pool-config.js'
 import type { ModelGate, ResolvedModel } from './model-gate.js'
 import type { Probe, Replica, SpawnReplica } from './replica.js'
 import type { PerfHints } from './perf.js'
+import { engineBytes, mib } from '../../lib/sizes.js'
 
 export type Gate = 'model' | 'engine' | 'health' | 'bind'
 
@@ -81,13 +82,6 @@ async function prepareEngine (pool: PoolConfig, model: ResolvedModel, deps: Laun
   } catch (err) {
     throw new GateError('engine', message(err))
   }
-}
-
-export const mib = (bytes: number): string => `${Math.round(bytes / 1024 / 1024)} MiB`
-
-/** Memory an engine needs for a model file of `size` bytes: the weights plus a margin for the KV cache and its own buffers. */
-export function engineBytes (size: number): number {
-  return Math.ceil(size * 1.1) + 64 * 1024 * 1024
 }
 
 /** Fails fast, before any spawn, when the model cannot fit in free host memory (spec pools §1.5, scenario 10). */

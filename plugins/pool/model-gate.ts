@@ -4,7 +4,7 @@
  * the catalog. A model the catalog holds as Retired does not pass: retiring it is how an
  * operator takes it out of service (spec pools §4.7).
  */
-import type { ResolvedModel } from '../catalog/entries.js'
+import type { ResolvedModel } from '../../lib/catalog-store/entries.js'
 import type { ModelProvisioner } from '../models/index.js'
 
 export type { ResolvedModel }

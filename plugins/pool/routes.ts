@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { ApiError } from '../http/errors.js'
+import { ApiError } from '../../sdk/api.js'
 import type { PoolManager } from './manager.js'
 
 const Params = Type.Object({ id: Type.String({ minLength: 1 }) })

@@ -1,6 +1,7 @@
-import type { Provisioner, ProvisionerRegistry, ProvisioningMode } from '../../sdk/index.js'
+import type { EngineBuild, Provisioner, ProvisionerRegistry, ProvisioningMode } from '../../sdk/index.js'
 
-export function createProvisionerRegistry (): ProvisionerRegistry {
+/** `recordEngine` writes the engine catalog (the provisioners stage hands in `app.catalog.recordEngine`). */
+export function createProvisionerRegistry (recordEngine: (build: EngineBuild) => Promise<string>): ProvisionerRegistry {
   const byName = new Map<string, Provisioner>()
   return {
     add (p) {
@@ -15,5 +16,6 @@ export function createProvisionerRegistry (): ProvisionerRegistry {
       return all.find((p) => p.handles.some((h) => h.engine === engine && h.mode === mode)) ??
         all.find((p) => p.handles.some((h) => h.engine === '*' && h.mode === mode))
     },
+    recordEngine,
   }
 }

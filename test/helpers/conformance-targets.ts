@@ -6,7 +6,7 @@
 import type { TSchema } from 'typebox'
 import type { AdapterBinding } from '../../sdk/index.js'
 import { standaloneAdapter, type KitContext } from '../../lib/adapter-kit/plugin.js'
-import type { EngineProtocol } from '../../lib/adapter-kit/http-adapter.js'
+import type { EngineProtocol } from '../../lib/adapter-kit/protocol.js'
 import type { HttpOptions } from '../../lib/adapter-kit/options.js'
 import type { RetryInfo } from '../../lib/http-client/client.js'
 import { LlamacppOptions, llamacppProtocol } from '../../extensions/adapter-llamacpp/llamacpp.js'

@@ -164,7 +164,7 @@ t.test('an index with an unknown schema_version stops the boot and stays untouch
 
 t.test('another process\'s write shows up in the server within a poll', async (t) => {
   const { app: a, root } = await app(t)
-  const { CatalogStore } = await import('../store.js')
+  const { CatalogStore } = await import('../../../lib/catalog-store/store.js')
   await new CatalogStore(root).put({ id: 'cli-added', local_path: null, lifecycle: 'Retired', digest: null, last_verified_ms: null, created_ms: 1, updated_ms: 1 })
   t.equal(a.catalog.lifecycle('cli-added'), 'Retired', 'lifecycle() re-reads a changed index itself')
   a.catalog.store.poll()

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import Fastify from 'fastify'
-import { ApiError, apiErrorHandler, describeValidation, retryAfterSeconds, ERROR_KINDS } from '../errors.js'
+import { ApiError, retryAfterSeconds, ERROR_KINDS } from '../../../sdk/api.js'
+import { apiErrorHandler, describeValidation } from '../error-handler.js'
 
 async function app (t: Test) {
   const a = Fastify({ logger: false, bodyLimit: 1024, ajv: { customOptions: { allErrors: true } } })

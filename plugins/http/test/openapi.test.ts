@@ -1,5 +1,5 @@
 import t from 'tap'
-import { API_VERSION } from '../index.js'
+import { API_VERSION } from '../../../sdk/api.js'
 import { build } from '../../../test/helpers/build.js'
 
 t.test('GET /v1/openapi.json documents the API with info.version = API_VERSION (ORCH-3096)', async (t) => {

@@ -1,7 +1,7 @@
 import type { Test } from 'tap'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { CatalogStore } from '../../catalog/store.js'
+import { CatalogStore } from '../../../lib/catalog-store/store.js'
 import { createModelProvisioner, type ProvisionerDeps } from '../provisioner.js'
 import type { CommandRunner, RunResult } from '../tools.js'
 import { startFakeHub, type FakeHub, type HubOptions } from './fixtures/fake-hub.js'

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createModelGate } from '../model-gate.js'
-import type { ResolvedModel } from '../../catalog/entries.js'
+import type { ResolvedModel } from '../../../lib/catalog-store/entries.js'
 
 t.test('the model gate is the model provisioner, with the pool engine as the metric label (ORCH-3421 gate 1)', async (t) => {
   const seen: unknown[] = []

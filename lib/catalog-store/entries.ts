@@ -1,4 +1,5 @@
-import type { Verification } from '../../lib/model-ref.js'
+import type { EngineBuild } from '../../sdk/provisioner.js'
+import type { Verification } from './model-ref.js'
 
 /** Lifecycle of a model (ORCH-3031, D7): only these two exist. */
 export const LIFECYCLES = ['Active', 'Retired'] as const
@@ -43,16 +44,9 @@ export interface ModelEntry {
 }
 
 /** An engine build in `engines.json` (spec §4.2, ORCH-3440). */
-export interface EngineEntry {
+export interface EngineEntry extends EngineBuild {
   /** `<engine>:<version>@<digest>` (`@nodigest` when unknown). */
   id: string
-  engine: string
-  version: string
-  build_ref: string | null
-  digest: string | null
-  build_flags: string[] | null
-  /** Local paths (binary, libs) or an image reference. */
-  artifacts: string[]
   created_ms: number
 }
 

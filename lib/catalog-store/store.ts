@@ -3,8 +3,8 @@ import { rm, rmdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { CatalogError } from './errors.js'
 import { IndexFile } from './index-file.js'
-import { withLock, type LockOptions } from '../../lib/file-lock.js'
-import { assertInside, isInside, parseRef, refId } from '../../lib/model-ref.js'
+import { withLock, type LockOptions } from './lock.js'
+import { assertInside, isInside, parseRef, refId } from './model-ref.js'
 import { LIFECYCLES, type CatalogEvent, type EngineEntry, type Lifecycle, type ModelEntry, type ResolvedModel } from './entries.js'
 
 export interface StoreOptions {

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
-import { stableStringify, writeFileAtomic } from '../../lib/atomic.js'
+import { stableStringify, writeFileAtomic } from '../atomic.js'
 import { CatalogError } from './errors.js'
 
 export const SCHEMA_VERSION = 1

@@ -2,7 +2,7 @@ import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/
 import { dirname } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { CatalogError } from '../plugins/catalog/errors.js'
+import { CatalogError } from './errors.js'
 
 /** What a lock file says about its holder. */
 interface Holder { pid: number, host: string, token: string, acquired_ms: number }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path'
-import { CatalogError } from '../plugins/catalog/errors.js'
+import { CatalogError } from './errors.js'
 
 /** A parsed `model_ref` (spec pools-provisioning-catalog.md §3.2, ORCH-3090). */
 export type ModelRef =

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, unlinkSync, utimesSync, writeFileSync } from '
 import { spawnSync } from 'node:child_process'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { acquireLock, withLock } from '../file-lock.js'
+import { acquireLock, withLock } from '../lock.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
