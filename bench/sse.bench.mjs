@@ -19,7 +19,7 @@ const TOKENS = [' the', ' model', 'ing', ' of', ',', ' a', ' token', '\n', ' "q"
 
 if (ROLE === 'server') {
   const { SseWriter } = await import('../dist/plugins/dataplane/sse.js')
-  const { EventLog, frame, tokenFrame } = await import('../dist/plugins/dataplane/tasks.js')
+  const { EventLog, frame, tokenFrame } = await import('../dist/plugins/dataplane/event-log.js')
   let mark = process.cpuUsage()
   const server = createServer((req, res) => {
     const u = new URL(req.url, 'http://x')

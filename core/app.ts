@@ -19,18 +19,20 @@ import provisioners from '../plugins/provisioners/index.js'
 import pool from '../plugins/pool/index.js'
 import adapters from '../plugins/adapters/index.js'
 import placement from '../plugins/placement/index.js'
-import queue from '../plugins/dataplane/index.js'
+import sessions from '../plugins/sessions/index.js'
+import dataplane from '../plugins/dataplane/index.js'
 import health from '../plugins/health/index.js'
 import http from '../plugins/http/index.js'
 import { API_VERSION } from '../sdk/api.js'
 import { dataPlaneRoutes } from '../plugins/dataplane/routes.js'
+import { sessionRoutes } from '../plugins/sessions/routes.js'
 import { poolRoutes } from '../plugins/pool/routes.js'
 import { catalogRoutes } from '../plugins/catalog/routes.js'
 import { artifactRoutes } from '../plugins/artifacts/routes.js'
 import { capabilitiesRoute } from '../plugins/adapters/routes.js'
 
 /** The route plugins mounted under `/v1`, in registration order; each lives in the plugin it serves. */
-const API_ROUTES: FastifyPluginAsync[] = [dataPlaneRoutes, poolRoutes as FastifyPluginAsync, catalogRoutes, artifactRoutes, capabilitiesRoute]
+const API_ROUTES: FastifyPluginAsync[] = [dataPlaneRoutes as FastifyPluginAsync, sessionRoutes as FastifyPluginAsync, poolRoutes as FastifyPluginAsync, catalogRoutes, artifactRoutes, capabilitiesRoute]
 
 export interface BuildOptions extends ResolveOptions {
   /** The process logger; built from `manifest.server` when absent. */
@@ -75,14 +77,15 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await app.register(artifacts, manifest.catalog)
     await app.register(provisioners)
     await registerExtensions(app, extensions.providers)
-    await app.register(pool, { pools: manifest.pools, engineEnv: manifest.policy.engine_env_passthrough, runDir: manifest.server.run_dir ?? join(homedir(), '.cache', 'llama-orch', 'run') })
-    await app.register(adapters, manifest.adapter_host)
+    await app.register(adapters, { ...manifest.adapter_host, pools: manifest.pools })
     await registerExtensions(app, extensions.adapters)
     const uncovered = engineCoverageIssues(manifest.pools, app.adapters.engines())
     if (uncovered.length > 0) throw new ManifestError(opts.source ?? 'manifest', uncovered)
+    await app.register(pool, { pools: manifest.pools, engineEnv: manifest.policy.engine_env_passthrough, runDir: manifest.server.run_dir ?? join(homedir(), '.cache', 'llama-orch', 'run') })
     const clock = opts.clock ? { clock: opts.clock } : {}
     await app.register(placement, { ...manifest.placement, ...clock })
-    await app.register(queue, { queue: manifest.queue, sessions: manifest.sessions, sse: manifest.sse, tasks: manifest.tasks, ...clock })
+    await app.register(sessions, { ...manifest.sessions, ...clock })
+    await app.register(dataplane, { queue: manifest.queue, sse: manifest.sse, tasks: manifest.tasks, ...clock })
     await app.register(sse)
     await app.register(swagger, { openapi: { info: { title: 'llama-orch API', version: API_VERSION } } })
     await app.register(health)

@@ -5,7 +5,8 @@ import { CatalogConfig } from '../plugins/catalog/schema.js'
 import { MetricsConfig } from '../plugins/metrics/schema.js'
 import { PlacementConfig } from '../plugins/placement/schema.js'
 import { AdapterHostConfig } from '../plugins/adapters/schema.js'
-import { QueueDefaults, SessionsConfig, SseConfig, TasksConfig } from '../plugins/dataplane/schema.js'
+import { QueueDefaults, SseConfig, TasksConfig } from '../plugins/dataplane/schema.js'
+import { SessionsConfig } from '../plugins/sessions/schema.js'
 import { AuthConfig } from '../plugins/auth/schema.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const

@@ -12,8 +12,10 @@ export const NAMES = {
   pool: 'orc.pool',
   adapters: 'orc.adapters',
   placement: 'orc.placement',
-  queue: 'orc.queue',
+  sessions: 'orc.sessions',
+  dataplane: 'orc.dataplane',
   sse: '@fastify/sse',
+  openapi: '@fastify/swagger',
   health: 'orc.health',
   http: 'orc.http',
   /** Built-in provider extension `embedded` (not a boot stage). */
@@ -26,7 +28,7 @@ export const NAMES = {
   adapterOpenai: 'orc.adapter.openai',
 } as const
 
-/** The boot graph, in registration order (extensions load right after their registry). */
+/** The boot graph of spec architecture.md §3, in registration order (extensions load right after their registry). */
 export const BOOT_ORDER = [
   NAMES.correlation,
   NAMES.narration,
@@ -36,11 +38,13 @@ export const BOOT_ORDER = [
   NAMES.models,
   NAMES.artifacts,
   NAMES.provisioners,
-  NAMES.pool,
   NAMES.adapters,
+  NAMES.pool,
   NAMES.placement,
-  NAMES.queue,
+  NAMES.sessions,
+  NAMES.dataplane,
   NAMES.sse,
+  NAMES.openapi,
   NAMES.health,
   NAMES.http,
 ] as const

@@ -1,3 +1,5 @@
+import { Type } from 'typebox'
+
 /**
  * The public API's version and error vocabulary (spec api-and-core.md §1.5, §1.6): what every
  * route under `/v1` answers with, and what an extension throws to answer a client.
@@ -28,6 +30,16 @@ export const ERROR_KINDS = {
 export type ErrorKind = keyof typeof ERROR_KINDS
 
 /** ErrorEnvelope (ORCH-2006): fields are left out rather than sent as null. */
+export const ErrorEnvelope = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  engine: Type.Optional(Type.String()),
+  retriable: Type.Optional(Type.Boolean()),
+  retry_after_ms: Type.Optional(Type.Integer()),
+  policy_label: Type.Optional(Type.String()),
+  pool_id: Type.Optional(Type.String()),
+})
+
 export interface ErrorEnvelope {
   code: ErrorKind
   message: string

@@ -21,7 +21,7 @@ export { REDACTED, redactString, redactValue } from './redact.js'
 export { Nullable, Strict, UInt32, Millis, Uuid } from './schema-helpers.js'
 // The error mapping table and determinism helpers every adapter shares (spec adapters §1.4, §1.7).
 export {
-  UPSTREAM_CONDITIONS, PUBLIC_ERROR_KIND, WORKER_MESSAGE_MAX, workerError, workerMessage, conditionForStatus, conditionForTransport,
+  UPSTREAM_CONDITIONS, PUBLIC_ERROR_KIND, WORKER_MESSAGE_MAX, workerError, workerMessage, endedWithoutTerminal, conditionForStatus, conditionForTransport,
   type UpstreamCondition, type PublicWorkerErrorKind, type ErrorHint, type WorkerErrorExtra,
 } from './worker-errors.js'
 export {

@@ -94,3 +94,11 @@ export function conditionForTransport (code: string | undefined): UpstreamCondit
     default: return 'stale_socket'
   }
 }
+
+/**
+ * The error every consumer of a token stream reports when the stream stops with neither
+ * `end` nor `error` (spec adapters §1.3: exactly one terminal event): WORKER_RESET.
+ */
+export function endedWithoutTerminal (engine: string): WorkerErrorData {
+  return workerError('reset_after_headers', engine, 'the engine stream ended without a terminal event')
+}

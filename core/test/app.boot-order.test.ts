@@ -12,7 +12,8 @@ import provisioners from '../../plugins/provisioners/index.js'
 import pool from '../../plugins/pool/index.js'
 import adapters from '../../plugins/adapters/index.js'
 import placement from '../../plugins/placement/index.js'
-import queue from '../../plugins/dataplane/index.js'
+import sessions from '../../plugins/sessions/index.js'
+import dataplane from '../../plugins/dataplane/index.js'
 import health from '../../plugins/health/index.js'
 import http from '../../plugins/http/index.js'
 import { build, fixturePool, manifestOf, FIXTURE_ADAPTER } from '../../test/helpers/build.js'
@@ -26,8 +27,8 @@ t.test('every stage of the boot graph is registered, in order', async (t) => {
   t.notOk(positions.includes(-1), 'printPlugins names every stage')
   const stagePositions = positions.slice(0, BOOT_ORDER.length)
   t.same(stagePositions, [...stagePositions].sort((a, b) => a - b), 'printPlugins lists the stages in boot order')
-  t.ok(positions.at(-1)! > tree.indexOf(NAMES.adapters) && positions.at(-1)! < tree.indexOf(NAMES.placement), 'adapters load between their registry and placement')
-  for (const d of ['narration', 'metrics', 'catalog', 'models', 'artifacts', 'provisioners', 'pool', 'adapters', 'placement', 'queue'] as const) {
+  t.ok(positions.at(-1)! > tree.indexOf(NAMES.adapters) && positions.at(-1)! < tree.indexOf(NAMES.pool), 'adapters load between their registry and the pool')
+  for (const d of ['narration', 'metrics', 'catalog', 'models', 'artifacts', 'provisioners', 'adapters', 'adapterHost', 'pool', 'placement', 'sessions', 'dataplane'] as const) {
     t.ok(app.hasDecorator(d), `app.${d} is decorated`)
   }
   t.same(app.adapters.engines(), ['fixture'])
@@ -40,14 +41,14 @@ const MISORDERED = [
   ['metrics before narration', metrics, {}],
   ['catalog before metrics', catalog, {}],
   ['models before catalog', models, {}],
-  ['artifacts before models', artifacts, {}],
   ['provisioners before catalog', provisioners, {}],
+  ['adapters before metrics', adapters, {}],
   ['pool before provisioners', pool, { pools: [] }],
-  ['adapters before pool', adapters, {}],
-  ['placement before adapters', placement, {}],
-  ['queue before placement', queue, {}],
+  ['placement before pool', placement, {}],
+  ['sessions before adapters', sessions, {}],
+  ['dataplane before sessions', dataplane, {}],
   ['health before pool', health, {}],
-  ['http before queue', http, {}],
+  ['http before the data plane', http, { routes: [] }],
 ] as const
 
 for (const [label, plugin, opts] of MISORDERED) {
@@ -59,17 +60,25 @@ for (const [label, plugin, opts] of MISORDERED) {
   })
 }
 
-t.test('two stages swapped (queue before placement, with everything else in place) fail with the dependency named', async (t) => {
+t.test('two stages swapped (pool before adapters, with everything else in place) fail with the dependency named', async (t) => {
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
-  // register the real chain up to adapters, then queue ahead of placement
+  // register the real chain up to provisioners, then the pool ahead of the adapter host it binds into
   const { default: correlation } = await import('../../plugins/correlation/index.js')
-  for (const [p, o] of [[correlation, {}], [narration, {}], [metrics, { buckets_ms: [50] }], [catalog, {}], [provisioners, {}], [pool, { pools: [] }], [adapters, {}]] as const) {
+  for (const [p, o] of [[correlation, {}], [narration, {}], [metrics, { buckets_ms: [50] }], [catalog, {}], [models, { policy: {}, fetch: {} }], [provisioners, {}]] as const) {
     await app.register(p as never, o)
   }
-  app.register(queue)
-  app.register(placement)
-  await t.rejects(async () => { await app.ready() }, { message: /'placement' required by 'orc\.queue'/ })
+  app.register(pool, { pools: [] })
+  app.register(adapters)
+  await t.rejects(async () => { await app.ready() }, { message: /'adapters' required by 'orc\.pool'/ })
+})
+
+t.test('artifacts depend on no other stage: registered alone, they boot', async (t) => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(artifacts, { artifacts_store: 'memory' })
+  await app.ready()
+  t.ok(app.hasDecorator('artifacts'))
 })
 
 t.test('a pool whose engine no adapter serves stops the boot with the path named', async (t) => {

@@ -1,5 +1,5 @@
 import type { TaskRequest, TokenEvent, WorkerErrorData } from '../../sdk/index.js'
-import { workerError } from '../../sdk/worker-errors.js'
+import { endedWithoutTerminal, workerError } from '../../sdk/worker-errors.js'
 import type { Binding } from './binding.js'
 
 export interface InFlight { poolId: string, binding: Binding, controller: AbortController, canceled: boolean }
@@ -79,7 +79,7 @@ export class HostRun implements AsyncIterableIterator<TokenEvent> {
   private readonly onResult = (r: IteratorResult<TokenEvent>): IteratorResult<TokenEvent> => {
     if (this.done) return DONE
     if (this.entry!.canceled) return this.finish(undefined)
-    if (r.done) return this.finish({ kind: 'error', data: { kind: 'WORKER_RESET', message: 'the engine stream ended without a terminal event', retriable: false, engine: this.entry!.binding.adapter.engine } })
+    if (r.done) return this.finish({ kind: 'error', data: endedWithoutTerminal(this.entry!.binding.adapter.engine) })
     const e = r.value
     if (e.kind === 'token') this.tokens++
     else if (e.kind === 'end' || e.kind === 'error') return this.finish(e)

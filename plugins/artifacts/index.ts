@@ -42,8 +42,6 @@ const artifactsPlugin: FastifyPluginAsync<Partial<CatalogConfig>> = async (app, 
 export default fp(artifactsPlugin, {
   name: NAMES.artifacts,
   fastify: '5.x',
-  dependencies: [NAMES.models],
-  decorators: { fastify: ['models'] },
 })
 
 export { artifactId, ARTIFACT_KINDS, type Artifact, type ArtifactRef, type ArtifactInput, type ArtifactKind } from './store.js'

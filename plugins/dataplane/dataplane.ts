@@ -1,11 +1,24 @@
-import { admit, type Admitted } from './admission.js'
-import { cancelTask, sweep } from './cancel.js'
-import { createCore, type Core, type CoreDeps } from './core.js'
-import { pump } from './dispatch.js'
+import type { AdapterHost } from '../../sdk/adapter.js'
+import type { Narrator } from '../../sdk/narration.js'
+import type { PoolConfig } from '../../sdk/pool-config.js'
+import type { Clock } from '../../lib/clock.js'
+import type { ContractMetrics } from '../metrics/index.js'
+import type { Placement } from '../placement/index.js'
+import type { PoolRegistry } from '../pool/index.js'
+import type { SessionStore } from '../sessions/index.js'
+import { createAdmission, type Admitted, type ModelLifecycle } from './admission.js'
+import { createLifecycle } from './lifecycle.js'
+import { createPoolView } from './pools.js'
+import { newPoolStats, type PoolStats } from './predict.js'
 import type { AdmissionQueue } from './queue.js'
-import type { SessionInfo } from './sessions.js'
+import { createRunner, type Runner } from './runner.js'
+import { createScheduler } from './scheduler.js'
+import type { QueueDefaults, SseConfig, TasksConfig } from './schema.js'
 import { KeepAlive, SseWriter, type Sink } from './sse.js'
-import type { Task } from './tasks.js'
+import { createSweep } from './sweep.js'
+import { createTaskStore, type Task } from './tasks.js'
+import { createTelemetry } from './telemetry.js'
+import { Throttle } from './throttle.js'
 
 /** What a stream route hands over: the response, plus its 'close' event. */
 export interface StreamSink extends Sink { on (event: 'close', cb: () => void): unknown }
@@ -17,24 +30,27 @@ export interface SubscribeOptions {
   cancelOnDisconnect?: boolean
 }
 
+/** What tests may look at beyond the public surface: a task's live record and a pool's queue. */
+export interface DataPlaneInspection {
+  task (taskId: string): Task | undefined
+  queue (poolId: string): AdmissionQueue<string> | undefined
+}
+
 /**
- * The data plane as `app.queue` (spec api-and-core.md §2, §4): one admission queue per pool,
- * the task registry with its event logs and SSE fan-out, sessions, dispatch and the sweep.
- * Fastify-free: routes call it, tests may too.
+ * The data plane as `app.dataplane` (spec api-and-core.md §2, §4; architecture.md §3):
+ * admission onto one queue per pool, tasks with their event logs and SSE fan-out, dispatch
+ * through the adapter host, cancel and the sweep. Fastify-free: routes call it.
  */
 export interface DataPlane {
   readonly poolIds: readonly string[]
-  queue (poolId: string): AdmissionQueue<string> | undefined
   /** `client`: the caller's API key or address, for `queue.throttle`. */
   admit (body: Record<string, unknown>, correlationId: string, client?: string): Admitted
   /** ORCH-3026: the flag is set and the terminal frame appended before this returns. */
   cancel (taskId: string): boolean
   task (taskId: string): Readonly<Task> | undefined
-  subscribe (task: Task, sink: StreamSink, o?: SubscribeOptions): SseWriter
-  session (sessionId: string): SessionInfo | undefined
-  sessionHeaders (sessionId: string): Record<string, string>
-  /** Evicts the session and asks its replica to free the session's KV (best-effort, not awaited). */
-  deleteSession (sessionId: string): boolean
+  subscribe (task: Readonly<Task>, sink: StreamSink, o?: SubscribeOptions): SseWriter
+  /** Tasks waiting in the pool's queue (0 for an unknown pool). */
+  queueDepth (poolId: string): number
   /** Runs the periodic sweep now (tests drive it with a fake clock). */
   sweep (): void
   /** Dispatches whatever fits now (e.g. after a pool became Ready). */
@@ -43,58 +59,90 @@ export interface DataPlane {
   readonly subscribers: number
   /** Ends every open stream and stops the timers. */
   close (): void
-  readonly core: Core
+  inspect (): DataPlaneInspection
 }
 
-export function createDataPlane (deps: CoreDeps): DataPlane {
-  const core = createCore(deps)
-  const { sse, tasks } = deps.config
-  const keepAlive = new KeepAlive(sse.keepalive_ms)
-  const timer = setInterval(() => sweep(core), tasks.sweep_interval_ms).unref()
+export interface DataPlaneDeps {
+  configs: readonly PoolConfig[]
+  registry: PoolRegistry
+  placement: Placement
+  host: AdapterHost
+  sessions: SessionStore
+  metrics: ContractMetrics
+  narrator: Narrator
+  clock: Clock
+  /** The engines adapters have registered (decision 7). */
+  engines: () => string[]
+  modelLifecycle: ModelLifecycle
+  config: { queue: QueueDefaults, sse: SseConfig, tasks: TasksConfig }
+  /** Called once per task at its terminal frame (the transcript artifact). */
+  onRetire?: (task: Task) => void
+}
+
+/** Wires the parts of the data plane; each gets only what it uses. */
+export function createDataPlane (deps: DataPlaneDeps): DataPlane {
+  const { clock, sessions, host, config } = deps
+  const pools = createPoolView(deps.configs, deps.registry, host)
+  const stats = new Map<string, PoolStats>(pools.ids.map((id) => [id, newPoolStats()]))
+  const telemetry = createTelemetry(deps.metrics, deps.narrator, pools)
+  const tasks = createTaskStore(deps.onRetire)
+  const throttle = config.queue.throttle ? new Throttle(config.queue.throttle.tasks_per_s, config.queue.throttle.burst) : undefined
+  // the scheduler starts tasks through the runner, which ends them through the lifecycle, which
+  // gives their slots back to the scheduler: the runner is bound once the three exist
+  let runner: Runner | undefined
+  const scheduler = createScheduler({ pools, registry: deps.registry, tasks, depth: telemetry.depth, start: (task) => runner!.run(task) })
+  const lifecycle = createLifecycle({ clock, scheduler, tasks, sessions, host, stats, telemetry, costPerToken: config.tasks.cost_per_token })
+  runner = createRunner({ clock, host, sessions, scheduler, stats, telemetry, lifecycle, sse: config.sse })
+  const admission = createAdmission({
+    clock, engines: deps.engines, capabilities: () => host.capabilities(), modelLifecycle: deps.modelLifecycle, pools, registry: deps.registry,
+    placement: deps.placement, sessions, tasks, scheduler, lifecycle, stats, telemetry, throttle,
+    queue: config.queue, costPerToken: config.tasks.cost_per_token, eventLogMaxFrames: config.tasks.event_log_max_frames,
+  })
+  const sweep = createSweep({
+    clock, tasks, pools, registry: deps.registry, placement: deps.placement, scheduler, lifecycle, sessions, telemetry, throttle,
+    retentionMs: config.tasks.retention_ms,
+  })
+  const keepAlive = new KeepAlive(config.sse.keepalive_ms)
+  const timer = setInterval(sweep, config.tasks.sweep_interval_ms).unref()
+  const cancel = (id: string, reason: 'client' | 'disconnect'): boolean => {
+    const task = tasks.get(id)
+    return task !== undefined && !task.canceled && lifecycle.conclude(task, { kind: 'canceled', reason })
+  }
 
   return {
-    poolIds: [...core.queues.keys()],
-    core,
-    queue: (id) => core.queues.get(id),
-    admit: (body, correlationId, client) => admit(core, body, correlationId, client),
-    cancel: (id) => cancelTask(core, id, 'client'),
-    task: (id) => core.tasks.get(id),
+    poolIds: pools.ids,
+    admit: (body, correlationId, client) => admission.admit(body, correlationId, client),
+    cancel: (id) => cancel(id, 'client'),
+    task: (id) => tasks.get(id),
     subscribe (task, sink, o = {}) {
       const w: SseWriter = new SseWriter(task.log, sink, o.from ?? 0, {
-        mode: sse.micro_batch_ms > 0 ? 'micro-batch' : 'buffered',
-        microBatchMs: sse.micro_batch_ms,
+        mode: config.sse.micro_batch_ms > 0 ? 'micro-batch' : 'buffered',
+        microBatchMs: config.sse.micro_batch_ms,
         onFinish: () => { task.listeners.delete(w); keepAlive.delete(w) },
       })
       task.listeners.add(w)
       keepAlive.add(w)
-      core.sessions.touch(task.req.session_id)
+      sessions.touch(task.req.session_id)
       sink.on('close', () => {
         if (w.closed) return
         w.close()
-        if (o.cancelOnDisconnect && !task.log.ended) cancelTask(core, task.id, 'client')
+        if (o.cancelOnDisconnect && !task.log.ended) cancel(task.id, 'client')
       })
       w.flush()
       return w
     },
-    session (id) {
-      const s = core.sessions.get(id)
-      return s ? core.sessions.info(s) : undefined
-    },
-    sessionHeaders (id) {
-      const s = core.sessions.get(id)
-      return s ? core.sessions.headers(s) : {}
-    },
-    // running tasks of the session go on; the store's eviction hook frees its KV
-    deleteSession: (id) => core.sessions.delete(id),
-    sweep: () => sweep(core),
+    queueDepth: (poolId) => scheduler.queue(poolId)?.len() ?? 0,
+    sweep,
     kick (poolId) {
-      for (const id of poolId === undefined ? core.queues.keys() : [poolId]) pump(core, id)
+      if (poolId === undefined) scheduler.pumpAll()
+      else scheduler.pump(poolId)
     },
     get subscribers () { return keepAlive.size },
     close () {
       clearInterval(timer)
-      for (const task of core.tasks.values()) for (const l of [...task.listeners]) (l as SseWriter).end()
+      for (const task of tasks.all()) for (const l of [...task.listeners]) (l as SseWriter).end()
       keepAlive.stop()
     },
+    inspect: () => ({ task: (id) => tasks.get(id), queue: (poolId) => scheduler.queue(poolId) }),
   }
 }

@@ -1,8 +1,8 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { ApiError } from '../../sdk/api.js'
-import { AdmissionResponse, ErrorEnvelope, SessionInfo, SessionParams, StreamQuery, TaskParams, TaskRequest } from './api-schema.js'
-import type { Task } from './tasks.js'
+import { ApiError, ErrorEnvelope } from '../../sdk/api.js'
+import { TaskRequest } from '../../sdk/task.js'
+import { AdmissionResponse, StreamQuery, TaskParams } from './api-schema.js'
 
 const Empty = Type.Null({ description: 'no body' })
 const errors = { 400: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope, 429: ErrorEnvelope, 500: ErrorEnvelope, 503: ErrorEnvelope }
@@ -14,17 +14,17 @@ function resumeFrom (header: string | string[] | undefined): number {
 }
 
 /**
- * The data plane routes under `/v1` (spec api-and-core.md §2): enqueue, stream, cancel and
- * sessions. Everything thrown is an ApiError turned into an ErrorEnvelope by the http stage.
+ * The task routes under `/v1` (spec api-and-core.md §2): enqueue, stream and cancel.
+ * Everything thrown is an ApiError turned into an ErrorEnvelope by the http stage.
  */
-export const dataPlaneRoutes: FastifyPluginAsync = async (app) => {
-  const dp = app.queue
+export const dataPlaneRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const dp = app.dataplane
 
   app.post('/tasks', {
     schema: { tags: ['data plane'], summary: 'Enqueue a task', body: TaskRequest, response: { 202: AdmissionResponse, ...errors } },
   }, async (req, reply) => {
     const key = req.headers['x-api-key']
-    const { body, headers } = dp.admit(req.body as Record<string, unknown>, req.correlationId, typeof key === 'string' && key !== '' ? `key:${key}` : `ip:${req.ip}`)
+    const { body, headers } = dp.admit(req.body, req.correlationId, typeof key === 'string' && key !== '' ? `key:${key}` : `ip:${req.ip}`)
     reply.headers(headers)
     return reply.code(202).send(body)
   })
@@ -33,36 +33,20 @@ export const dataPlaneRoutes: FastifyPluginAsync = async (app) => {
     schema: { tags: ['data plane'], summary: 'Stream a task as server-sent events', params: TaskParams, querystring: StreamQuery, response: { 404: ErrorEnvelope } },
     sse: { kind: 'manual', heartbeat: false },
   }, async (req, reply) => {
-    const { id } = req.params as { id: string }
-    const task = dp.task(id) as Task | undefined
+    const { id } = req.params
+    const task = dp.task(id)
     if (!task) throw new ApiError('INVALID_PARAMS', `task ${id} is unknown or its retention has expired`, { status: 404 })
-    const { cancel_on_disconnect: cancelOnDisconnect = false } = req.query as { cancel_on_disconnect?: boolean }
-    reply.headers(dp.sessionHeaders(task.req.session_id))
+    const session = app.sessions.get(task.req.session_id)
+    if (session) reply.headers(app.sessions.headers(session))
     reply.sse.keepAlive()
     reply.sse.sendHeaders(200)
-    dp.subscribe(task, reply.raw, { from: resumeFrom(req.headers['last-event-id']), cancelOnDisconnect })
+    dp.subscribe(task, reply.raw, { from: resumeFrom(req.headers['last-event-id']), cancelOnDisconnect: req.query.cancel_on_disconnect ?? false })
   })
 
   app.post('/tasks/:id/cancel', {
     schema: { tags: ['data plane'], summary: 'Cancel a task (idempotent)', params: TaskParams, response: { 204: Empty, 400: ErrorEnvelope } },
   }, async (req, reply) => {
-    dp.cancel((req.params as { id: string }).id)
-    return reply.code(204).send()
-  })
-
-  app.get('/sessions/:id', {
-    schema: { tags: ['data plane'], summary: 'Session state', params: SessionParams, response: { 200: SessionInfo, 400: ErrorEnvelope, 404: ErrorEnvelope } },
-  }, async (req) => {
-    const { id } = req.params as { id: string }
-    const info = dp.session(id)
-    if (!info) throw new ApiError('INVALID_PARAMS', `session ${id} is unknown or expired`, { status: 404 })
-    return info
-  })
-
-  app.delete('/sessions/:id', {
-    schema: { tags: ['data plane'], summary: 'Evict a session (idempotent)', params: SessionParams, response: { 204: Empty, 400: ErrorEnvelope } },
-  }, async (req, reply) => {
-    dp.deleteSession((req.params as { id: string }).id)
-    return reply.code(204).send()
+    dp.cancel(req.params.id)
+    return reply.code(204).send(null)
   })
 }

@@ -11,18 +11,6 @@ export const QueueDefaults = Strict({
   }, { description: 'per-client admission rate (token bucket); a client is its X-API-Key, else its address. Over it: 429 ADMISSION_REJECT, policy_label "rate-limit"' })),
 }, { default: {} })
 
-export const SessionBudgets = Strict({
-  tokens: Nullable(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'tokens a session may generate' })),
-  time_ms: Nullable(Millis({ description: 'decode time a session may use' })),
-  cost: Nullable(Type.Number({ minimum: 0, description: 'cost units a session may spend (tasks.cost_per_token each)' })),
-}, { default: {} })
-
-export const SessionsConfig = Strict({
-  ttl_ms: Millis({ minimum: 1, default: 600_000, description: 'sliding idle window; admission and stream activity renew it (ORCH-3021)' }),
-  max_turns: Type.Integer({ minimum: 1, default: 8, description: 'accepted tasks per session; the next one is rejected before enqueue' }),
-  budgets: SessionBudgets,
-}, { default: {} })
-
 export const SseConfig = Strict({
   keepalive_ms: Millis({ minimum: 100, default: 15_000, description: 'a `: keep-alive` comment goes out after this long without a frame' }),
   micro_batch_ms: Type.Integer({ minimum: 0, maximum: 5, default: 0, description: 'coalesce writes for up to this many ms (0: off, frames leave once per event-loop turn)' }),
@@ -39,6 +27,5 @@ export const TasksConfig = Strict({
 }, { default: {} })
 
 export type QueueDefaults = Static<typeof QueueDefaults>
-export type SessionsConfig = Static<typeof SessionsConfig>
 export type SseConfig = Static<typeof SseConfig>
 export type TasksConfig = Static<typeof TasksConfig>

@@ -1,4 +1,4 @@
-import type { EventLog, Listener } from './tasks.js'
+import type { EventLog, Listener } from './event-log.js'
 
 /**
  * The SSE writer (PERF:ORCH-3400, spec §4.6): one per subscriber, reading the task's shared

@@ -29,7 +29,7 @@ export default fp(httpPlugin, {
   name: NAMES.http,
   fastify: '5.x',
   encapsulate: true,
-  dependencies: [NAMES.queue, NAMES.catalog, NAMES.sse, '@fastify/swagger'],
+  dependencies: [NAMES.dataplane, NAMES.sessions, NAMES.pool, NAMES.catalog, NAMES.artifacts, NAMES.adapters, NAMES.sse, NAMES.openapi],
 })
 
 export { sendApiError, apiErrorHandler, describeValidation } from './error-handler.js'

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { CONTRACT_METRICS, type ContractMetrics } from './contract.js'
+import { CONTRACT_METRICS, type ContractMetricName, type ContractMetrics } from './contract.js'
 
 export interface ContractRegistry {
   registry: Registry
@@ -13,14 +13,18 @@ export interface ContractRegistry {
  */
 export function createContractRegistry (bucketsMs: number[]): ContractRegistry {
   const registry = new Registry()
-  const metrics: Record<string, Counter | Gauge | Histogram> = {}
-  for (const [name, def] of Object.entries(CONTRACT_METRICS)) {
+  const create = <K extends ContractMetricName> (name: K): ContractMetrics[K] => {
+    const def = CONTRACT_METRICS[name]
     const base = { name, help: def.help, labelNames: [...def.labels], registers: [registry] }
-    metrics[name] = def.type === 'counter'
+    const metric = def.type === 'counter'
       ? new Counter(base)
       : def.type === 'gauge'
         ? new Gauge(base)
         : new Histogram({ ...base, buckets: [...bucketsMs] })
+    // the label names come from the same definition the type is derived from
+    return metric as ContractMetrics[K]
   }
-  return { registry, metrics: metrics as unknown as ContractMetrics }
+  const metrics = {} as Record<ContractMetricName, unknown>
+  for (const name of Object.keys(CONTRACT_METRICS) as ContractMetricName[]) metrics[name] = create(name)
+  return { registry, metrics: metrics as ContractMetrics }
 }

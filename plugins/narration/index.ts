@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
-import type { Logger } from 'pino'
 import { NAMES } from '../../lib/names.js'
 import type {} from '../../sdk/index.js'
 import { createNarrator } from './narrate.js'
@@ -10,7 +9,7 @@ import { createNarrator } from './narrate.js'
  * `app.narration` is typed by the SDK, which extensions narrate through.
  */
 const narrationPlugin: FastifyPluginAsync = async (app) => {
-  app.decorate('narration', createNarrator(app.log as unknown as Logger))
+  app.decorate('narration', createNarrator(app.log))
 }
 
 export default fp(narrationPlugin, {

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger } from 'fastify'
 import type { Narrator } from '../../sdk/narration.js'
 
 /** Style target for `human` (ORCH-3305); longer text is allowed up to the hard cap. */
@@ -10,7 +10,7 @@ export function capHuman (human: string): string {
   return human.length <= HUMAN_HARD_MAX ? human : `${human.slice(0, HUMAN_HARD_MAX - 1)}…`
 }
 
-export function createNarrator (logger: Logger): Narrator {
+export function createNarrator (logger: FastifyBaseLogger): Narrator {
   return {
     narrate (fields, human, level = 'info') {
       // redaction of every field happens in the logger's formatters (see logger.ts)

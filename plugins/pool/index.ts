@@ -1,7 +1,10 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { NAMES } from '../../lib/names.js'
-import type { AdapterHost } from '../../sdk/index.js'
+import type {} from '../../sdk/index.js'
+import type {} from '../catalog/index.js'
+import type {} from '../metrics/index.js'
+import type {} from '../models/index.js'
 import { createPoolRegistry, type PoolRegistry, type PoolState } from './registry.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import { PoolManager, type Binder, type ManagerDeps } from './manager.js'
@@ -31,8 +34,8 @@ export interface Pool {
   list (): PoolStatus[]
   /** True only when every configured pool is Ready (an empty configuration is ready). */
   allReady (): boolean
-  /** `GET /v1/pools/{id}/health`; undefined for an unknown pool. */
-  health (poolId: string): PoolHealth | undefined
+  /** `GET /v1/pools/{id}/health` with the pool's queue depth (the data plane's); undefined for an unknown pool. */
+  health (poolId: string, queueDepth?: number): PoolHealth | undefined
   manager (poolId: string): PoolManager | undefined
 }
 
@@ -50,18 +53,16 @@ export interface PoolOptions {
   overrides?: Partial<Pick<ManagerDeps, 'spawn' | 'probe' | 'measurePerf' | 'timers' | 'nowMs' | 'random'>> & { discover?: () => Promise<GpuDevice[]>, gpuSampleMs?: number }
 }
 
-/** Binds each Ready replica to the adapter host when the app has one and an adapter serves the engine. */
+/** Binds each Ready replica to the adapter host when an adapter serves the pool's engine. */
 function adapterBinder (app: FastifyInstance, pool: PoolConfig): Binder {
-  const host = (): AdapterHost | undefined => (app as unknown as { adapterHost?: AdapterHost }).adapterHost
   return {
     async bind (replicaId, l, first) {
       const factory = app.adapters.get(pool.engine)
-      const h = host()
-      if (!h || !factory) return
+      if (!factory) return
       const adapter = factory.create({ poolId: pool.id, replicaId, baseUrl: new URL(l.prepared.health.url).origin, pool })
-      await (first ? h.bind(pool.id, replicaId, adapter) : h.rebind(pool.id, replicaId, adapter))
+      await (first ? app.adapterHost.bind(pool.id, replicaId, adapter) : app.adapterHost.rebind(pool.id, replicaId, adapter))
     },
-    async unbind (replicaId) { await host()?.unbind(pool.id, replicaId) },
+    async unbind (replicaId) { await app.adapterHost.unbind(pool.id, replicaId) },
   }
 }
 
@@ -79,8 +80,7 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
   const spawnEngine = o.spawn ?? ((prepared, id) => spawnReplica(prepared, id, opts.engineEnv ?? []))
   for (const c of configs) {
     registry.upsert(c.id, { engine: c.engine, device_mask: [...c.devices], slots_total: c.slots_total ?? 0 })
-    const inFlight = (): number => Math.max(registry.getActiveLeases(c.id),
-      ((app as unknown as { adapterHost?: AdapterHost }).adapterHost?.replicas(c.id) ?? []).reduce((n, r) => n + r.inFlight, 0))
+    const inFlight = (): number => Math.max(registry.getActiveLeases(c.id), app.adapterHost.replicas(c.id).reduce((n, r) => n + r.inFlight, 0))
     managers.set(c.id, new PoolManager(c, {
       registry,
       narrate: (fields, human, level) => app.narration.narrate(fields, human, level),
@@ -116,11 +116,9 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
     status,
     list,
     allReady: () => list().every((p) => p.ready),
-    health: (id) => {
+    health: (id, queueDepth = 0) => {
       const m = managers.get(id)
-      // the queue belongs to the data plane, a later stage: read it when asked, not at boot
-      const depth = (app as { queue?: { queue (id: string): { len (): number } | undefined } }).queue?.queue(id)?.len() ?? 0
-      return m ? healthBody(registry.get(id)!, m, depth) : undefined
+      return m ? healthBody(registry.get(id)!, m, queueDepth) : undefined
     },
     manager: (id) => managers.get(id),
   })
@@ -154,8 +152,8 @@ async function reapOrphans (app: FastifyInstance, pidFiles: PidFiles, configs: r
 export default fp(poolPlugin, {
   name: NAMES.pool,
   fastify: '5.x',
-  dependencies: [NAMES.provisioners],
-  decorators: { fastify: ['provisioners', 'narration', 'metrics', 'catalog'] },
+  dependencies: [NAMES.provisioners, NAMES.adapters, NAMES.models],
+  decorators: { fastify: ['provisioners', 'adapters', 'adapterHost', 'models', 'narration', 'metrics', 'catalog'] },
 })
 
 export type { PoolHealth } from './observe.js'

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ApiError } from '../../sdk/api.js'
+import type {} from '../dataplane/index.js'
 import type { PoolManager } from './manager.js'
 
 const Params = Type.Object({ id: Type.String({ minLength: 1 }) })
@@ -28,7 +29,8 @@ export const poolRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/pools/:id/health', { schema: { params: Params } }, async (req) => {
     managerOf(req.params.id)
-    return app.pool.health(req.params.id)
+    // the queue belongs to the data plane, a later stage: the route reads it when asked
+    return app.pool.health(req.params.id, app.dataplane.queueDepth(req.params.id))
   })
 
   app.post('/pools/:id/drain', { schema: { params: Params, body: DrainRequest } }, async (req, reply) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  UPSTREAM_CONDITIONS, PUBLIC_ERROR_KIND, conditionForStatus, conditionForTransport, workerError, workerMessage, WORKER_MESSAGE_MAX,
+  UPSTREAM_CONDITIONS, PUBLIC_ERROR_KIND, conditionForStatus, conditionForTransport, workerError, workerMessage, WORKER_MESSAGE_MAX, endedWithoutTerminal,
   deriveSeed, determinismOf, isKnownProfile, SEED_MAX, type TaskRequest,
 } from '../index.js'
 
@@ -81,4 +81,9 @@ t.test('determinism: seed = first 4 bytes of SHA-256(task_id), clamped; profile 
   t.same(determinismOf(req({ sampler_profile_version: 'v2' }), { sampler_profile_version: 'v1', provisioning: { model: null } }), { seed: deriveSeed('task-1'), profile: 'v2', strict: false, sampler_profile_version: 'v2' })
   t.ok(isKnownProfile('v1'))
   t.notOk(isKnownProfile('v2'))
+})
+
+t.test('a stream with no terminal event is one WORKER_RESET, whoever notices it (spec adapters §1.3)', async (t) => {
+  t.same(endedWithoutTerminal('vllm'), { kind: 'WORKER_RESET', message: 'the engine stream ended without a terminal event', retriable: false, engine: 'vllm' })
+  t.equal(PUBLIC_ERROR_KIND[endedWithoutTerminal('vllm').kind], 'WORKER_RESET')
 })

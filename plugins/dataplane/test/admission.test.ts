@@ -1,7 +1,7 @@
 import t from 'tap'
 import { f0, poolF0 } from '../../../test/fixtures/dataplane.js'
 
-const depth = (h: Awaited<ReturnType<typeof f0>>): number => h.app.queue.queue('pool0')!.len()
+const depth = (h: Awaited<ReturnType<typeof f0>>): number => h.app.dataplane.inspect().queue('pool0')!.len()
 
 t.test('D18–D20, invalid bodies: 400 INVALID_PARAMS naming the field, nothing enqueued', async (t) => {
   const h = await f0(t)
@@ -113,7 +113,7 @@ t.test('C14, C15: drop-lru evicts the oldest batch task; a batch arrival never e
   const sx = await h.stream(x.task_id as string)
   t.same(sx.frames.map((f) => f.event), ['started', 'error'])
   t.match(sx.frames[1]!.json, { code: 'QUEUE_FULL_DROP_LRU', engine: 'llamacpp' })
-  t.same(h.app.queue.queue('pool0')!.snapshot('interactive'), [y.task_id])
+  t.same(h.app.dataplane.inspect().queue('pool0')!.snapshot('interactive'), [y.task_id])
   const b = await h.post(h.task({ priority: 'batch' }))
   t.equal(b.status, 429, 'C15')
   t.match(b.json, { code: 'QUEUE_FULL_DROP_LRU', policy_label: 'drop-lru', retriable: true })
@@ -134,7 +134,7 @@ t.test('D11: a duplicate task_id replays the first 202 with the same body, else 
   t.equal(diff.status, 400)
   t.match(diff.json.message, /already exists with a different body/)
   t.equal(await h.metric(/^tasks_enqueued_total\{/), 1, 'enqueued once')
-  t.equal(h.app.queue.session(body.session_id as string)!.turns, 1, 'one turn')
+  t.equal(h.app.sessions.get(body.session_id as string)!.turns, 1, 'one turn')
 })
 
 t.test('B8–B11: budgets, headers and turns', async (t) => {

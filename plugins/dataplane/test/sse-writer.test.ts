@@ -2,7 +2,7 @@ import t from 'tap'
 import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { KeepAlive, SseWriter, type Sink } from '../sse.js'
-import { EventLog, frame, tokenFrame } from '../tasks.js'
+import { EventLog, frame, tokenFrame } from '../event-log.js'
 
 /** A sink that records writes and can refuse them (backpressure) until drained. */
 class FakeSink extends EventEmitter implements Sink {

@@ -3,7 +3,7 @@ import { f0 } from '../../../test/fixtures/dataplane.js'
 
 async function traceIdOf (h: Awaited<ReturnType<typeof f0>>, taskId: string): Promise<string> {
   for (let i = 0; i < 200; i++) {
-    const id = h.app.queue.task(taskId)?.traceId
+    const id = h.app.dataplane.task(taskId)?.traceId
     if (id) return id
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
@@ -42,7 +42,7 @@ t.test('canceled and failed tasks get a trace too; tasks.trace_artifacts: false 
   await off.post(b2)
   await off.stream(b2.task_id as string)
   await new Promise((resolve) => setTimeout(resolve, 50))
-  t.equal(off.app.queue.task(b2.task_id as string)?.traceId, undefined)
+  t.equal(off.app.dataplane.task(b2.task_id as string)?.traceId, undefined)
 })
 
 t.test('a store that fails is narrated and changes nothing for the client', async (t) => {

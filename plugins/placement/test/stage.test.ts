@@ -9,7 +9,7 @@ const job: JobSpec = { engine: 'fixture', modelId: 'echo', requiredCtx: 0, prior
 t.test('the placement, queue and http stages are in place for the data plane', async (t) => {
   const { app } = await build(t, { adapters: [FIXTURE_ADAPTER], pools: [fixturePool('a'), fixturePool('b')] })
   t.equal(app.placement.policy, 'vram-least-loaded', 'ORCH-3012 default policy')
-  t.same(app.queue.poolIds, ['a', 'b'])
+  t.same(app.dataplane.poolIds, ['a', 'b'])
   const res = await app.inject({ url: '/v1/replicasets' })
   t.equal(res.statusCode, 404, 'removed endpoints answer 404 like any unknown route (ORCH-3095)')
 })

@@ -1,0 +1,25 @@
+import t from 'tap'
+import { backoffMs, estimateTokens, newPoolStats, onTimeProbability, predictedStartMs, retryAfterMs } from '../predict.js'
+
+t.test('predictions (§4.4, decision 6) are deterministic formulas', async (t) => {
+  const s = newPoolStats()
+  t.equal(predictedStartMs(0, 1, 1, s, 100), 0)
+  t.equal(predictedStartMs(2, 0, 1, s, 100), 300, 'no history: eta per item × (position + 1)')
+  s.jobMs.observe(1000)
+  s.jobMs.observe(2000)
+  t.equal(s.jobMs.value, 1200, 'EWMA α = 0.2')
+  t.equal(predictedStartMs(3, 0, 2, s, 100), 2400, 'ceil(4/2) waves × 1200')
+  t.equal(retryAfterMs(4, 2, s, 100), 2400, 'depth × service time per slot')
+  t.equal(retryAfterMs(0, 1, newPoolStats(), 100), 250, 'clamped up to 250')
+  t.equal(retryAfterMs(10_000, 1, s, 100), 60_000, 'clamped down to 60 s')
+  t.equal(backoffMs(6, 8, 0.8, 900), 0)
+  t.equal(backoffMs(7, 8, 0.8, 900), 900, 'at or over the high watermark')
+  t.equal(backoffMs(7, 8, 0.5, 900), 900)
+  t.equal(onTimeProbability(1000, 800), 1)
+  t.equal(onTimeProbability(1000, 1200), 0)
+  t.equal(onTimeProbability(1000, 1000), 0.5)
+  t.equal(onTimeProbability(0, 0), 0)
+  t.equal(estimateTokens({ prompt: 'héllo' }), 2, 'ceil(utf8 bytes / 4)')
+  t.equal(estimateTokens({ inputs: ['abcd', 'efgh'] }), 2)
+  t.equal(estimateTokens({}), 0)
+})
