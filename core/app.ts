@@ -1,6 +1,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { DestinationStream, Logger } from 'pino'
 import { fastifySSE as sse } from '@fastify/sse'
 import swagger from '@fastify/swagger'
@@ -32,7 +33,7 @@ import { artifactRoutes } from '../plugins/artifacts/routes.js'
 import { capabilitiesRoute } from '../plugins/adapters/routes.js'
 
 /** The route plugins mounted under `/v1`, in registration order; each lives in the plugin it serves. */
-const API_ROUTES: FastifyPluginAsync[] = [dataPlaneRoutes as FastifyPluginAsync, sessionRoutes as FastifyPluginAsync, poolRoutes as FastifyPluginAsync, catalogRoutes, artifactRoutes, capabilitiesRoute]
+const API_ROUTES: FastifyPluginAsyncTypebox[] = [dataPlaneRoutes, sessionRoutes, poolRoutes, catalogRoutes, artifactRoutes, capabilitiesRoute]
 
 export interface BuildOptions extends ResolveOptions {
   /** The process logger; built from `manifest.server` when absent. */

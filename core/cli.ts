@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { PACKAGE_VERSION } from '../lib/package-root.js'
 import { loadManifest } from './manifest-load.js'
 import { resolveExtensions, declaredEngines, engineCoverageIssues } from './extensions.js'
-import { ManifestError } from './errors.js'
+import { ManifestError, ORC_ERR_CLI_USAGE } from './errors.js'
 import { manifestJsonSchema } from './manifest-schema-doc.js'
 import { serve } from './server.js'
 import { writeTinyModel } from '../extensions/provider-embedded/tiny-file.js'
@@ -41,14 +41,13 @@ Options:
 
 Exit status: 0 success, 1 failure (invalid manifest, lint problems, startup error), 2 usage error.`
 
-class UsageError extends Error {}
 
 /** Runs one CLI command and returns its exit status (`serve` resolves when the server stops). */
 export async function main (argv: string[], io: Io = stdio): Promise<number> {
   try {
     return await dispatch(argv, io)
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof ORC_ERR_CLI_USAGE) {
       io.err(`llama-orch: ${err.message}\n\n${USAGE}`)
       return 2
     }
@@ -68,26 +67,26 @@ async function dispatch (argv: string[], io: Io): Promise<number> {
   if (command === 'metrics' && sub === 'contract') { io.out(JSON.stringify(contractDocument(), null, 2)); return 0 }
   if (command === 'model' && sub === 'tiny') return modelTiny(argv.slice(2), io)
   if (command === 'models') return modelsCli(argv.slice(1), io)
-  throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
+  throw new ORC_ERR_CLI_USAGE(`unknown command "${argv.slice(0, 2).join(' ')}"`)
 }
 
 function parse<T extends Record<string, { type: 'string' | 'boolean' }>> (args: string[], options: T, positionals = 0) {
   try {
     const parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true })
-    if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`)
+    if (parsed.positionals.length > positionals) throw new ORC_ERR_CLI_USAGE(`unexpected argument "${parsed.positionals[positionals]}"`)
     return parsed
   } catch (err) {
-    throw err instanceof UsageError ? err : new UsageError((err as Error).message)
+    throw err instanceof ORC_ERR_CLI_USAGE ? err : new ORC_ERR_CLI_USAGE((err as Error).message)
   }
 }
 
 async function runServe (args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } })
-  if (values.config === undefined) throw new UsageError('serve needs --config FILE')
+  if (values.config === undefined) throw new ORC_ERR_CLI_USAGE('serve needs --config FILE')
   let port: number | undefined
   if (values.port !== undefined) {
     port = Number(values.port)
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer 0..65535, got "${values.port}"`)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ORC_ERR_CLI_USAGE(`--port must be an integer 0..65535, got "${values.port}"`)
   }
   const running = await serve({ config: values.config, ...(port !== undefined ? { port } : {}), ...(values.host !== undefined ? { host: values.host } : {}) })
   return running.stopped
@@ -96,7 +95,7 @@ async function runServe (args: string[]): Promise<number> {
 async function configCheck (args: string[], io: Io): Promise<number> {
   const { positionals } = parse(args, {}, 1)
   const file = positionals[0]
-  if (file === undefined) throw new UsageError('config check needs a FILE')
+  if (file === undefined) throw new ORC_ERR_CLI_USAGE('config check needs a FILE')
   try {
     const manifest = await loadManifest(file)
     const extensions = await resolveExtensions(manifest, { source: file })
@@ -118,7 +117,7 @@ async function configCheck (args: string[], io: Io): Promise<number> {
 
 async function metricsLint (args: string[], io: Io): Promise<number> {
   const { values } = parse(args, { url: { type: 'string' }, contract: { type: 'string' }, json: { type: 'boolean' } })
-  if (values.url === undefined) throw new UsageError('metrics lint needs --url URL (e.g. http://127.0.0.1:8080/metrics)')
+  if (values.url === undefined) throw new ORC_ERR_CLI_USAGE('metrics lint needs --url URL (e.g. http://127.0.0.1:8080/metrics)')
   const report = await lintUrl(values.url, values.contract === undefined ? readContract() : readContract(values.contract))
   if (values.json) io.out(JSON.stringify(report, null, 2))
   else for (const line of formatLintReport(report)) (report.ok ? io.out : io.err)(line)
@@ -127,10 +126,10 @@ async function metricsLint (args: string[], io: Io): Promise<number> {
 
 async function modelTiny (args: string[], io: Io): Promise<number> {
   const { values } = parse(args, { out: { type: 'string' }, ctx: { type: 'string' }, 'if-missing': { type: 'boolean' } })
-  if (values.out === undefined) throw new UsageError('model tiny needs --out FILE')
+  if (values.out === undefined) throw new ORC_ERR_CLI_USAGE('model tiny needs --out FILE')
   if (values['if-missing'] === true && existsSync(values.out)) { io.out(`${values.out} exists; kept as it is`); return 0 }
   const ctx = values.ctx === undefined ? undefined : Number(values.ctx)
-  if (ctx !== undefined && (!Number.isInteger(ctx) || ctx < 16)) throw new UsageError(`--ctx must be an integer ≥ 16, got "${values.ctx}"`)
+  if (ctx !== undefined && (!Number.isInteger(ctx) || ctx < 16)) throw new ORC_ERR_CLI_USAGE(`--ctx must be an integer ≥ 16, got "${values.ctx}"`)
   const written = await writeTinyModel(values.out, ctx === undefined ? {} : { ctx })
   io.out(`wrote ${written.path} (${written.bytes} bytes, sha256:${written.sha256})`)
   return 0

@@ -35,3 +35,12 @@ export const ORC_ERR_BOOT_ORDER = createError<[string, string]>(
   'llama-orch: plugin %s was registered before %s; register the stages in the order of core/names.ts BOOT_ORDER',
   500,
 )
+
+/** A command line the CLI cannot run: it prints the message and the usage, and exits with 2. */
+export const ORC_ERR_CLI_USAGE = createError<[string]>('ORC_ERR_CLI_USAGE', '%s', 400)
+
+export const ORC_ERR_README_MARKERS = createError<[string, string]>(
+  'ORC_ERR_README_MARKERS',
+  'README.md needs the markers %s and %s; put them back around the generated configuration reference, then run npm run gen',
+  500,
+)

@@ -7,6 +7,7 @@ import { CatalogStore } from '../lib/catalog-store/store.js'
 import { toApi } from '../plugins/catalog/service.js'
 import type { ModelEntry } from '../lib/catalog-store/entries.js'
 import { createModelProvisioner } from '../plugins/models/provisioner.js'
+import { ORC_ERR_CLI_USAGE } from './errors.js'
 import { formatBytes, progressBar } from '../plugins/models/progress.js'
 import type { CommandRunner } from '../plugins/models/tools.js'
 
@@ -26,7 +27,6 @@ export interface ModelsCliDeps {
   env?: NodeJS.ProcessEnv
 }
 
-class Usage extends Error {}
 
 function row (e: ModelEntry): string {
   const size = e.size_bytes !== undefined ? formatBytes(e.size_bytes) : '-'
@@ -42,7 +42,7 @@ export async function modelsCli (argv: string[], io: CliIo, deps: ModelsCliDeps 
   try {
     return await run(argv, io, deps)
   } catch (err) {
-    if (err instanceof Usage) { io.err(`llama-orch: ${err.message}\n\n${MODELS_USAGE}`); return 2 }
+    if (err instanceof ORC_ERR_CLI_USAGE) { io.err(`llama-orch: ${err.message}\n\n${MODELS_USAGE}`); return 2 }
     io.err((err as Error).message.startsWith('llama-orch') ? (err as Error).message : `llama-orch: ${(err as Error).message}`)
     return 1
   }
@@ -54,17 +54,17 @@ async function run (argv: string[], io: CliIo, deps: ModelsCliDeps): Promise<num
   let parsed
   try {
     parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { config: { type: 'string' }, root: { type: 'string' }, digest: { type: 'string' }, json: { type: 'boolean' } } })
-  } catch (err) { throw new Usage((err as Error).message) }
+  } catch (err) { throw new ORC_ERR_CLI_USAGE((err as Error).message) }
   const { values, positionals } = parsed
   const manifest: Manifest = values.config !== undefined ? await loadManifest(values.config) : parseManifest({ pools: [] }, 'defaults')
   const root = values.root ?? catalogRoot(manifest.catalog)
   const store = new CatalogStore(root).open()
   const arg = (what: string): string => {
-    if (positionals.length !== 1) throw new Usage(`models ${sub} needs exactly one ${what}`)
+    if (positionals.length !== 1) throw new ORC_ERR_CLI_USAGE(`models ${sub} needs exactly one ${what}`)
     return positionals[0]!
   }
   if (sub === 'list') {
-    if (positionals.length > 0) throw new Usage('models list takes no arguments')
+    if (positionals.length > 0) throw new ORC_ERR_CLI_USAGE('models list takes no arguments')
     const all = store.list()
     if (values.json) io.out(JSON.stringify(all.map(toApi), null, 2))
     else if (all.length === 0) io.out(`no models in the catalog at ${store.root}`)
@@ -107,5 +107,5 @@ async function run (argv: string[], io: CliIo, deps: ModelsCliDeps): Promise<num
     io.out(`removed ${id}${res.artifact === 'removed' ? ' and its files' : res.artifact === 'external' ? ' (its files are not the catalog\'s and were kept)' : ''}`)
     return res.artifact_error ? 1 : 0
   }
-  throw new Usage(`unknown command "models ${sub}"`)
+  throw new ORC_ERR_CLI_USAGE(`unknown command "models ${sub}"`)
 }

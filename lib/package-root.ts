@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ORC_ERR_PACKAGE_ROOT } from './errors.js'
 
 // Sources run from the repository (under tap) and from dist/ (installed): the
 // package root is found by walking up to our own package.json, not by a fixed depth.
@@ -12,7 +13,7 @@ function findRoot(start: string): string {
       if (pkg.name === 'llama-orch') return dir
     } catch { /* no package.json here: keep walking */ }
     const parent = dirname(dir)
-    if (parent === dir) throw new Error(`llama-orch: cannot find the package root above ${start}`)
+    if (parent === dir) throw new ORC_ERR_PACKAGE_ROOT(start)
     dir = parent
   }
 }

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot, WorkerProps } from '../../sdk/index.js'
 import type { EngineProtocol, FrameSink, StopInfo } from '../../lib/adapter-kit/protocol.js'
+import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
 import { callOpts, frameJson, num, probe, text, trimSlash } from '../../lib/adapter-kit/control.js'
@@ -100,7 +101,7 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
     },
     async engineVersion (o) {
       const v = (await props(o)).build_info ?? options.engine_version
-      if (v === undefined) throw new Error('llama-server /props has no build_info; set the llamacpp adapter option engine_version')
+      if (v === undefined) throw new ORC_ERR_ADAPTER_NO_ENGINE_VERSION('llama-server /props', 'build_info', 'set the llamacpp adapter option engine_version')
       return v
     },
     capabilities,

@@ -3,6 +3,7 @@ import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot } from '../../sdk/index.js'
 import type { UpstreamCondition } from '../../sdk/worker-errors.js'
 import type { EngineProtocol, FrameSink, StopInfo } from '../../lib/adapter-kit/protocol.js'
+import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
 import { callOpts, frameJson, num, probe, text, trimSlash } from '../../lib/adapter-kit/control.js'
@@ -78,7 +79,7 @@ export function tgiProtocol (binding: AdapterBinding, options: TgiOptions, { cli
     },
     async engineVersion (o) {
       const v = versionOf(await info(o))
-      if (v === null) throw new Error('TGI /info has no version')
+      if (v === null) throw new ORC_ERR_ADAPTER_NO_ENGINE_VERSION('TGI /info', 'version', 'check that the pool points at a TGI server')
       return v
     },
     capabilities,

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot, EngineMetricsSnapshot, WorkerHealth } from '../../sdk/index.js'
 import type { EngineProtocol, FrameSink } from '../../lib/adapter-kit/protocol.js'
+import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
 import { callOpts, frameJson, text, trimSlash } from '../../lib/adapter-kit/control.js'
@@ -49,7 +50,7 @@ export function tritonProtocol (binding: AdapterBinding, options: TritonOptions,
 
   const version = async (o?: Parameters<EngineProtocol['props']>[0]): Promise<string> => {
     const v = await client.json<{ version?: string }>(`${base}/v2`, { headers, ...callOpts(o) })
-    if (typeof v.version !== 'string') throw new Error('Triton GET /v2 has no version')
+    if (typeof v.version !== 'string') throw new ORC_ERR_ADAPTER_NO_ENGINE_VERSION('Triton GET /v2', 'version', 'check that the pool points at a Triton server')
     return options.trtllm_version ? `${v.version}+trtllm-${options.trtllm_version}` : v.version
   }
 

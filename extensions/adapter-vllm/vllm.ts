@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot } from '../../sdk/index.js'
 import type { EngineProtocol } from '../../lib/adapter-kit/protocol.js'
+import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
 import { callOpts, probe, trimSlash } from '../../lib/adapter-kit/control.js'
@@ -63,7 +64,7 @@ export function vllmProtocol (binding: AdapterBinding, options: VllmOptions, { c
     },
     async engineVersion (o) {
       const v = await client.json<{ version?: string }>(`${base}/version`, { headers, ...callOpts(o) })
-      if (typeof v.version !== 'string') throw new Error('vLLM /version has no version')
+      if (typeof v.version !== 'string') throw new ORC_ERR_ADAPTER_NO_ENGINE_VERSION('vLLM /version', 'version', 'check that the pool points at a vLLM server')
       return v.version
     },
     capabilities,

@@ -5,6 +5,7 @@
  * offset into the data section); zero padding to the alignment; then every tensor's bytes,
  * each padded to the alignment (the last one too: llama.cpp reads the padded size).
  */
+import { ORC_ERR_EMBEDDED_GGUF_TENSOR } from './errors.js'
 
 /** GGUF metadata value types. */
 export const GgufType = {
@@ -100,7 +101,7 @@ export function toHalfBits (value: number): number {
 
 function tensorData (t: Tensor): Buffer {
   const n = t.dims.reduce((a, b) => a * b, 1)
-  if (t.data.length !== n) throw new Error(`gguf: tensor ${t.name} has ${t.data.length} values for dims [${t.dims.join(', ')}] (${n})`)
+  if (t.data.length !== n) throw new ORC_ERR_EMBEDDED_GGUF_TENSOR(t.name, t.data.length, t.dims.join(', '), n)
   const width = t.type === GgmlType.F32 ? 4 : 2
   const b = Buffer.alloc(n * width)
   // written value by value so the file is little-endian whatever the host is

@@ -14,6 +14,7 @@ import type { PoolConfig } from '../../sdk/pool-config.js'
 import { addonPath, engineDigest, engineVersion } from './version.js'
 import { describeGpus, discoverGpus, missingDevices, type GpuDevice } from '../../lib/gpu.js'
 import { engineBytes, mib } from '../../lib/sizes.js'
+import { ORC_ERR_EMBEDDED_FLAG, ORC_ERR_EMBEDDED_GPU_REQUIRED, ORC_ERR_EMBEDDED_NO_MODEL } from './errors.js'
 
 export interface EmbeddedProvisionerOptions {
   /** Decode threads when the pool's flags do not say (`--threads N`); default from the core count. */
@@ -45,7 +46,7 @@ export function flagValue (flags: readonly string[] | null | undefined, ...names
     if (names.includes(flags[i]!)) {
       const n = Number(flags[i + 1])
       if (Number.isInteger(n) && n > 0) return n
-      throw new Error(`flag ${flags[i]} needs a positive integer, got "${flags[i + 1]}"`)
+      throw new ORC_ERR_EMBEDDED_FLAG(flags[i]!, String(flags[i + 1]))
     }
   }
   return undefined
@@ -89,7 +90,7 @@ export async function computeVerdict (pool: PoolConfig, o: EmbeddedProvisionerOp
     return { mode: 'gpu', devices: pool.devices.length > 0 ? [...pool.devices] : gpus.map((g) => g.id) }
   }
   if (policy === 'gpu-required') {
-    throw new Error(`pool ${pool.id}: compute_policy is gpu-required, but ${problem}; ${vramShort ? 'free VRAM, use a smaller model or more devices' : 'install the GPU driver and check `devices`'}, or set compute_policy to cpu-fallback or cpu-only`)
+    throw new ORC_ERR_EMBEDDED_GPU_REQUIRED(pool.id, problem, vramShort ? 'free VRAM, use a smaller model or more devices' : 'install the GPU driver and check `devices`')
   }
   o.narrate?.({ actor: 'engine-provisioner', action: 'fallback', target: pool.id, compute_mode: 'cpu', reason: problem },
     `pool ${pool.id} falls back to CPU: ${vramShort ? 'not enough free VRAM' : 'no usable GPU'} (compute_policy cpu-fallback)`, 'warn')
@@ -113,7 +114,7 @@ export function createEmbeddedProvisioner (o: EmbeddedProvisionerOptions = {}): 
       }
     },
     async prepare (pool, opts = {}): Promise<PreparedEngine> {
-      if (!opts.model) throw new Error(`pool ${pool.id}: the embedded provisioner needs the resolved model (prepare(pool, { model }))`)
+      if (!opts.model) throw new ORC_ERR_EMBEDDED_NO_MODEL(pool.id)
       const size = (await stat(opts.model.local_path).catch(() => undefined))?.size
       const compute = await computeVerdict(pool, o, size === undefined ? undefined : engineBytes(size))
       const flags = pool.provisioning.flags

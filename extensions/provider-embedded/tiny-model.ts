@@ -10,6 +10,7 @@
  * Same options → byte-identical file (only integer math and V8's fdlibm-based Math.log/cos).
  */
 import { GgmlType, meta, writeGguf, type MetaValue, type Tensor } from './gguf-writer.js'
+import { ORC_ERR_EMBEDDED_TINY_CTX } from './errors.js'
 
 export interface TinyModelOptions {
   /** `llama.context_length`; 2048 by default (256 breaks chat sessions, spec §6a). */
@@ -95,7 +96,7 @@ function successors (eos: number): Map<number, number> {
 /** Builds the model file image; pure and deterministic. */
 export function buildTinyModel (o: TinyModelOptions = {}): Buffer {
   const ctx = o.ctx ?? TINY_MODEL_DEFAULT_CTX
-  if (!Number.isInteger(ctx) || ctx < 16) throw new Error(`tiny model: ctx must be an integer ≥ 16, got ${ctx}`)
+  if (!Number.isInteger(ctx) || ctx < 16) throw new ORC_ERR_EMBEDDED_TINY_CTX(String(ctx))
   const mode = o.mode ?? 'successor'
   const rng = prng(o.seed ?? 42)
   const v = vocabulary()

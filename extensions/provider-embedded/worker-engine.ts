@@ -5,6 +5,7 @@
  */
 import { engineVersion } from './version.js'
 import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp'
+import { ORC_ERR_EMBEDDED_NO_GPU_BACKEND, ORC_ERR_EMBEDDED_SHUTTING_DOWN } from './errors.js'
 
 export interface EngineOptions {
   modelPath: string
@@ -83,7 +84,7 @@ export class WorkerEngine {
   async load (): Promise<void> {
     this.llama = await getLlama({ gpu: this.opts.gpu, build: 'never', logLevel: LlamaLogLevel.error })
     if (this.opts.requireGpu && this.llama.gpu === false) {
-      throw new Error('compute_policy gpu-required, but node-llama-cpp found no GPU backend (CUDA, Vulkan or Metal); install the GPU driver, or set compute_policy to cpu-fallback or cpu-only')
+      throw new ORC_ERR_EMBEDDED_NO_GPU_BACKEND()
     }
     this.model = await this.llama.loadModel({ modelPath: this.opts.modelPath, ...(this.llama.gpu === false ? { gpuLayers: 0 } : {}) })
     this.context = await this.model.createContext({ contextSize: this.opts.ctx, sequences: this.opts.parallel, threads: this.opts.threads })
@@ -208,7 +209,7 @@ export class WorkerEngine {
   }
 
   async dispose (): Promise<void> {
-    for (const w of this.waiters.splice(0)) w.reject(new Error('engine is shutting down'))
+    for (const w of this.waiters.splice(0)) w.reject(new ORC_ERR_EMBEDDED_SHUTTING_DOWN())
     await this.llama?.dispose()
   }
 }

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Token } from 'node-llama-cpp'
 import type { CompletionParams, WorkerEngine } from './worker-engine.js'
 import { completionBody, prometheusText, propsBody, slotsBody } from './worker-shapes.js'
+import { ORC_ERR_EMBEDDED_CLIENT_GONE } from './errors.js'
 
 export interface HttpOptions { alias: string, metrics: boolean }
 
@@ -67,7 +68,7 @@ async function completion (engine: WorkerEngine, alias: string, req: IncomingMes
   const stream = body.stream === true
   const ac = new AbortController()
   // a client that goes away (mid-stream, or while waiting for a slot) aborts its generation
-  res.on('close', () => { if (!res.writableEnded) ac.abort(new Error('client disconnected')) })
+  res.on('close', () => { if (!res.writableEnded) ac.abort(new ORC_ERR_EMBEDDED_CLIENT_GONE()) })
   let slot
   try {
     slot = await engine.acquire(ac.signal)

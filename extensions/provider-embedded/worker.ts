@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import type { AddressInfo } from 'node:net'
 import { WorkerEngine } from './worker-engine.js'
 import { createWorkerServer } from './worker-http.js'
+import { ORC_ERR_EMBEDDED_WORKER_ARGS } from './errors.js'
 
 export interface WorkerArgs {
   model: string
@@ -39,14 +40,14 @@ export function parseWorkerArgs (argv: string[]): WorkerArgs {
       gpu: { type: 'string' }, 'require-gpu': { type: 'boolean' }, 'exit-on-stdin-close': { type: 'boolean' },
     },
   })
-  if (values.model === undefined) throw new Error('--model FILE is required')
+  if (values.model === undefined) throw new ORC_ERR_EMBEDDED_WORKER_ARGS('--model FILE is required')
   const int = (name: string, v: string | undefined, fallback: number, min: number): number => {
     if (v === undefined) return fallback
     const n = Number(v)
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${v}"`)
+    if (!Number.isInteger(n) || n < min) throw new ORC_ERR_EMBEDDED_WORKER_ARGS(`--${name} must be an integer ≥ ${min}, got "${v}"`)
     return n
   }
-  if (values.gpu !== undefined && values.gpu !== 'auto' && values.gpu !== 'off') throw new Error(`--gpu must be auto or off, got "${values.gpu}"`)
+  if (values.gpu !== undefined && values.gpu !== 'auto' && values.gpu !== 'off') throw new ORC_ERR_EMBEDDED_WORKER_ARGS(`--gpu must be auto or off, got "${values.gpu}"`)
   return {
     model: values.model,
     host: values.host ?? '127.0.0.1',

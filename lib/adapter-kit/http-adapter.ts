@@ -1,6 +1,7 @@
 import type { AdapterBinding, CallOpts, WorkerAdapter } from '../../sdk/index.js'
 import type { HttpClient } from '../http-client/client.js'
 import type { EngineProtocol, StreamTimeouts } from './protocol.js'
+import { ORC_ERR_ADAPTER_CANCELED } from './errors.js'
 import { StreamRun, type RunContext, type Running } from './stream-run.js'
 
 /** After a 401/403 the adapter reports `ready: false` this long, whatever its probe says (spec §1.4). */
@@ -24,7 +25,7 @@ export function createHttpAdapter (protocol: EngineProtocol, binding: AdapterBin
     protocol, binding, client, timeouts, now, engineVersion, running,
     onError: (e) => { if (e.kind === 'error' && (e.data.upstream_status === 401 || e.data.upstream_status === 403)) authFailedAt = now() },
   }
-  const abort = (run: Running): void => { run.canceled = true; run.controller.abort(new Error('canceled')) }
+  const abort = (run: Running): void => { run.canceled = true; run.controller.abort(new ORC_ERR_ADAPTER_CANCELED()) }
   const adapter: WorkerAdapter = {
     engine: protocol.engine,
     async health (o) {

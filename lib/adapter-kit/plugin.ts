@@ -4,6 +4,7 @@ import type { TSchema } from 'typebox'
 import type { AdapterBinding, WorkerAdapter } from '../../sdk/index.js'
 import { HttpClient, type RetryInfo } from '../http-client/client.js'
 import { createHttpAdapter } from './http-adapter.js'
+import { ORC_ERR_ADAPTER_OPTIONS } from './errors.js'
 import type { EngineProtocol, StreamTimeouts } from './protocol.js'
 import type { HttpOptions } from './options.js'
 
@@ -38,7 +39,7 @@ export function standaloneAdapter<O extends { http: HttpOptions }> (
   o: { onRetry?: (info: RetryInfo) => void } = {},
 ): { adapter: WorkerAdapter, client: HttpClient } {
   const options = Value.Default(schema, Value.Clone(raw)) as O
-  if (!Value.Check(schema, options)) throw new Error(`llama-orch: invalid adapter options: ${[...Value.Errors(schema, options)].map((e) => `${e.instancePath} ${e.message}`).join('; ')}`)
+  if (!Value.Check(schema, options)) throw new ORC_ERR_ADAPTER_OPTIONS([...Value.Errors(schema, options)].map((e) => `${e.instancePath} ${e.message}`).join('; '))
   const client = clientFor(options.http, o.onRetry)
   return { adapter: createHttpAdapter(protocol(binding, options, { client, http: options.http }), binding, client, timeoutsFor(options.http, binding.pool)), client }
 }

@@ -1,10 +1,11 @@
 import type { EndData, StartedData, SubmitOpts, TaskRequest, TokenEvent } from '../../sdk/index.js'
 import { determinismOf, isKnownProfile, type Determinism } from '../../sdk/determinism.js'
 import { workerError } from '../../sdk/worker-errors.js'
-import { DecodeError, SseDecoder } from '../http-client/decode.js'
-import { UpstreamError } from '../http-client/upstream-error.js'
+import { SseDecoder } from '../http-client/decode.js'
+import { DecodeError, UpstreamError } from '../http-client/errors.js'
 import type { HttpClient } from '../http-client/client.js'
 import { Watchdog, type WatchdogReason } from './watchdog.js'
+import { ORC_ERR_ADAPTER_CANCELED } from './errors.js'
 import type { AdapterBinding } from '../../sdk/index.js'
 import type { EngineProtocol, FrameSink, GenerationStream, StreamTimeouts } from './protocol.js'
 
@@ -23,7 +24,7 @@ export interface RunContext {
   onError: (e: TokenEvent) => void
 }
 
-const CANCELED = new Error('canceled')
+const CANCELED = new ORC_ERR_ADAPTER_CANCELED()
 const DONE: Promise<IteratorResult<TokenEvent>> = Promise.resolve({ value: undefined, done: true })
 
 const WATCHDOG_TEXT: Record<WatchdogReason, (engine: string, t: StreamTimeouts) => string> = {

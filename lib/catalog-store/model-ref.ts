@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path'
-import { CatalogError } from './errors.js'
+import { CatalogError, RefError } from './errors.js'
 
 /** A parsed `model_ref` (spec pools-provisioning-catalog.md §3.2, ORCH-3090). */
 export type ModelRef =
@@ -11,17 +11,6 @@ export type ModelRef =
   | { scheme: 'oci', url: string, registry: string, repository: string, tag: string }
 
 export type Scheme = ModelRef['scheme']
-
-/** `InvalidRef` / `UnsupportedScheme` errors carry this code so callers can map them. */
-export class RefError extends Error {
-  readonly code: 'ORC_ERR_MODEL_INVALID_REF' | 'ORC_ERR_MODEL_UNSUPPORTED_SCHEME'
-  readonly statusCode = 400
-  constructor (kind: 'InvalidRef' | 'UnsupportedScheme', message: string) {
-    super(`llama-orch model ref: ${message}`)
-    this.name = 'RefError'
-    this.code = kind === 'InvalidRef' ? 'ORC_ERR_MODEL_INVALID_REF' : 'ORC_ERR_MODEL_UNSUPPORTED_SCHEME'
-  }
-}
 
 function safeSegments (text: string, what: string, ref: string): string[] {
   const parts = text.split('/')

@@ -1,8 +1,9 @@
 import { Agent, type Dispatcher } from 'undici'
 import { UPSTREAM_CONDITIONS, conditionForStatus, conditionForTransport, type UpstreamCondition } from '../../sdk/worker-errors.js'
 import { redactString } from '../../sdk/redact.js'
-import { DEFAULT_BACKOFF, backoffMs, retryAfterMs, sleep, type BackoffPolicy } from './retry.js'
-import { UpstreamError, describeErrorText } from './upstream-error.js'
+import { DEFAULT_BACKOFF, retryDelayMs, parseRetryAfter, sleep, type BackoffPolicy } from './retry.js'
+import { ORC_ERR_HTTP_CLIENT_CLOSED, UpstreamError } from './errors.js'
+import { describeErrorText } from './upstream-error.js'
 
 export interface HttpClientOptions {
   /** Connections per origin (spec §3.3: 8). */
@@ -93,7 +94,7 @@ export class HttpClient {
   agentFor (origin: string): Agent {
     let agent = this.agents.get(origin)
     if (agent) return agent
-    if (this.closed) throw new Error('llama-orch: the HTTP client is closed')
+    if (this.closed) throw new ORC_ERR_HTTP_CLIENT_CLOSED()
     const url = new URL(origin)
     const remote = !LOOPBACK.has(url.hostname)
     agent = new Agent({
@@ -134,7 +135,7 @@ export class HttpClient {
           : transportError(e, method, url)
       }
       if (attempt >= attempts || !UPSTREAM_CONDITIONS[err.condition].retriable) throw err
-      await this.pause(attempt, backoffMs(attempt, this.policy, this.o.random), err, method, url, o.context, o.signal)
+      await this.pause(attempt, retryDelayMs(attempt, this.policy, this.o.random), err, method, url, o.context, o.signal)
     }
   }
 
@@ -171,7 +172,7 @@ export class HttpClient {
         err = transportError(e, 'POST', url)
       }
       if (!UPSTREAM_CONDITIONS[err.condition].retriable || attempt >= this.policy.attempts) throw err
-      const wait = err.retryAfterMs ?? backoffMs(attempt, this.policy, this.o.random)
+      const wait = err.retryAfterMs ?? retryDelayMs(attempt, this.policy, this.o.random)
       if (this.now() + wait > o.deadlineAt) {
         throw new UpstreamError(err.retryAfterMs !== undefined ? 'retry_after_past_deadline' : 'deadline',
           `${err.message}; waiting ${wait} ms to retry would overrun the task deadline`, { status: err.status })
@@ -222,7 +223,7 @@ function statusError (status: number, text: string, headers: ResponseHeaders, me
   const rid = headers['x-request-id']
   const id = typeof rid === 'string' ? ` (x-request-id ${rid})` : ''
   return new UpstreamError(conditionForStatus(status, hint), `${method} ${safeUrl(url)} answered ${status}${message ? `: ${message}` : ''}${id}`,
-    { status, retryAfterMs: retryAfterMs(headers, now) })
+    { status, retryAfterMs: parseRetryAfter(headers, now) })
 }
 
 async function readText (body: AsyncIterable<Uint8Array>, max: number, url: string): Promise<string> {

@@ -5,18 +5,10 @@
  * is carried over, so no event copies the whole buffer. Lines end at `\n`, `\r\n` or `\r`.
  */
 
+import { DecodeError } from './errors.js'
+
 /** Longest line accepted (spec: > 1 MiB → ADAPTER error). */
 export const MAX_LINE_BYTES = 1024 * 1024
-
-/** A stream that cannot be decoded: maps to the `malformed_frame` condition (ADAPTER). */
-export class DecodeError extends Error {
-  readonly condition = 'malformed_frame' as const
-
-  constructor (message: string) {
-    super(message)
-    this.name = 'DecodeError'
-  }
-}
 
 export interface DecoderOptions { maxLineBytes?: number }
 

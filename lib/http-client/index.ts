@@ -4,6 +4,7 @@
  * close it when the app closes (see plugins/adapter-kit/plugin.ts).
  */
 export { HttpClient, safeUrl, type HttpClientOptions, type RetryInfo, type CallOptions, type CallResult, type StreamOptions, type StreamResponse, type ResponseHeaders } from './client.js'
-export { SseDecoder, NdjsonDecoder, DecodeError, MAX_LINE_BYTES, sseEvents, ndjsonValues, type SseEvent, type DecoderOptions } from './decode.js'
-export { DEFAULT_BACKOFF, backoffMs, retryAfterMs, sleep, type BackoffPolicy } from './retry.js'
-export { UpstreamError, describeError, describeErrorText, type ErrorBody } from './upstream-error.js'
+export { SseDecoder, NdjsonDecoder, MAX_LINE_BYTES, sseEvents, ndjsonValues, type SseEvent, type DecoderOptions } from './decode.js'
+export { DEFAULT_BACKOFF, retryDelayMs, parseRetryAfter, sleep, type BackoffPolicy } from './retry.js'
+export { describeError, describeErrorText, type ErrorBody } from './upstream-error.js'
+export { UpstreamError, DecodeError, ORC_ERR_HTTP_CLIENT_CLOSED } from './errors.js'

@@ -13,7 +13,7 @@ export interface BackoffPolicy {
 export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = { attempts: 3, baseMs: 100, capMs: 2000 }
 
 /** The pause before retry number `attempt` (1 = the first retry). */
-export function backoffMs (attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
+export function retryDelayMs (attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
   return Math.floor(random() * Math.min(policy.capMs, policy.baseMs * 2 ** attempt))
 }
 
@@ -22,7 +22,7 @@ type Headers = Record<string, string | string[] | undefined>
 const first = (v: string | string[] | undefined): string | undefined => Array.isArray(v) ? v[0] : v
 
 /** `retry-after-ms` (OpenAI), else `Retry-After` in seconds or as an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs (headers: Headers, nowMs: number = Date.now()): number | undefined {
+export function parseRetryAfter (headers: Headers, nowMs: number = Date.now()): number | undefined {
   const ms = first(headers['retry-after-ms'])
   if (ms !== undefined && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.round(Number(ms))
   const ra = first(headers['retry-after'])?.trim()

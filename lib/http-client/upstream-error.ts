@@ -1,27 +1,4 @@
-import type { WorkerErrorData } from '../../sdk/index.js'
-import { workerError, workerMessage, type ErrorHint, type UpstreamCondition } from '../../sdk/worker-errors.js'
-
-/**
- * A failure talking to an engine, already classified (spec adapters §1.4). It never holds
- * request options or headers: only a redacted message, the condition and the status.
- */
-export class UpstreamError extends Error {
-  readonly condition: UpstreamCondition
-  readonly status: number | undefined
-  readonly retryAfterMs: number | undefined
-
-  constructor (condition: UpstreamCondition, message: string, o: { status?: number | undefined, retryAfterMs?: number | undefined } = {}) {
-    super(workerMessage(message))
-    this.name = 'UpstreamError'
-    this.condition = condition
-    this.status = o.status
-    this.retryAfterMs = o.retryAfterMs
-  }
-
-  toWorkerError (engine: string): WorkerErrorData {
-    return workerError(this.condition, engine, this.message, { upstream_status: this.status, retry_after_ms: this.retryAfterMs })
-  }
-}
+import type { ErrorHint } from '../../sdk/worker-errors.js'
 
 export interface ErrorBody { message: string, hint: ErrorHint }
 

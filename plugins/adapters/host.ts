@@ -8,6 +8,7 @@ import { determinismOf } from '../../sdk/determinism.js'
 import { workerError } from '../../sdk/worker-errors.js'
 import { Breaker, DEFAULT_BREAKER, type BreakerPolicy } from './breaker.js'
 import type { Binding } from './binding.js'
+import { ORC_ERR_ADAPTERS_ALREADY_BOUND, ORC_ERR_ADAPTERS_VERSION_PIN } from './errors.js'
 import { aggregateCapabilities } from './capabilities.js'
 import { createScraper, type ScrapeMetrics } from './scrape.js'
 import { HostRun, type HostRunHooks, type InFlight } from './host-run.js'
@@ -89,7 +90,7 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
     if (problem === undefined) return
     say({ action: 'error', target: b.adapter.engine, pool_id: poolId, replica_id: replicaId, engine_version: b.engineVersion, pinned_version: pinned ?? null },
       `refuses to bind ${poolId}/${replicaId}: ${problem}`, 'error')
-    throw new Error(`llama-orch: cannot bind ${poolId}/${replicaId}: ${problem} (pool sets require_same_engine_version)`)
+    throw new ORC_ERR_ADAPTERS_VERSION_PIN(poolId, replicaId, problem)
   }
 
   const place = async (poolId: string, replicaId: string, adapter: WorkerAdapter, action: 'bind' | 'rebind'): Promise<Binding | undefined> => {
@@ -198,7 +199,7 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
   const timers: NodeJS.Timeout[] = []
   const host: AdapterHostInternal = {
     async bind (poolId, replicaId, adapter) {
-      if (pools.get(poolId)?.has(replicaId)) throw new Error(`llama-orch: ${poolId}/${replicaId} is already bound; use rebind to replace its adapter`)
+      if (pools.get(poolId)?.has(replicaId)) throw new ORC_ERR_ADAPTERS_ALREADY_BOUND(poolId, replicaId)
       await place(poolId, replicaId, adapter, 'bind')
     },
     async rebind (poolId, replicaId, adapter) {

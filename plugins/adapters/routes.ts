@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { API_VERSION } from '../../sdk/api.js'
 
@@ -22,7 +22,7 @@ export const CapabilitiesResponse = Type.Object({
  * `GET /v1/capabilities` (spec adapters §3.2, api-and-core §3.2, ORCH-3603, scenario 23): served
  * from the adapter host's cache, never by calling an engine on the request path.
  */
-export const capabilitiesRoute: FastifyPluginAsync = async (app) => {
+export const capabilitiesRoute: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/capabilities', {
     schema: { summary: 'Engines this orchestrator serves, with context size and concurrency', tags: ['control'], response: { 200: CapabilitiesResponse } },
   }, async () => ({ api_version: API_VERSION, engines: app.adapterHost.capabilities() }))

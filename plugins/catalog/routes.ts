@@ -1,9 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ApiError } from '../../sdk/api.js'
 import { CatalogError } from '../../lib/catalog-store/errors.js'
 import { notModified } from './http-cache.js'
-import { ConflictError, ingest, listPage, parseState, toApi, UntrustedError, type CatalogModel } from './service.js'
+import { ingest, listPage, parseState, toApi } from './service.js'
 
 const Id = Type.Object({ id: Type.String({ minLength: 1 }) })
 const Signature = Type.Object({ signer: Type.String(), algo: Type.String(), verified: Type.Boolean(), timestamp_ms: Type.Integer({ minimum: 0 }) })
@@ -36,9 +36,9 @@ const EnginesQuery = Type.Object({ engine: Type.Optional(Type.String()), version
 
 /** Catalog failures as ErrorEnvelopes: unknown id → 404, bad input → 400, D14 conflict → 409. */
 export function toApiError (err: unknown): unknown {
-  if (err instanceof UntrustedError) return new ApiError('UNTRUSTED_ARTIFACT', err.message)
-  if (err instanceof ConflictError) return new ApiError('INVALID_PARAMS', err.message, { status: 409 })
   if (err instanceof CatalogError) {
+    if (err.kind === 'Untrusted') return new ApiError('UNTRUSTED_ARTIFACT', err.message)
+    if (err.kind === 'Conflict') return new ApiError('INVALID_PARAMS', err.message, { status: 409 })
     if (err.kind === 'NotFound') return new ApiError('INVALID_PARAMS', err.message, { status: 404 })
     if (err.kind === 'InvalidEntry' || err.kind === 'PathTraversal') return new ApiError('INVALID_PARAMS', err.message)
   }
@@ -50,18 +50,18 @@ export function toApiError (err: unknown): unknown {
  * Ids go in the path URL-encoded (`hf%3Aorg%2Frepo%2Ff.gguf`); lists page by id with an
  * opaque cursor; GETs carry a strong ETag and honour If-None-Match / If-Modified-Since.
  */
-export const catalogRoutes: FastifyPluginAsync = async (app) => {
+export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // what this handler throws goes on to the API context's handler, which writes the envelope
   app.setErrorHandler((err) => { throw toApiError(err) })
 
   app.post('/catalog/models', { schema: { body: CatalogModelBody } }, async (req, reply) => {
-    const { created, entry } = await ingest(app.catalog.store, req.body as CatalogModel, app.catalog.trustPolicy)
+    const { created, entry } = await ingest(app.catalog.store, req.body, app.catalog.trustPolicy)
     reply.code(created ? 201 : 200)
     return toApi(entry)
   })
 
   app.get('/catalog/models', { schema: { querystring: ListQuery } }, async (req, reply) => {
-    const { limit, cursor } = req.query as { limit: number, cursor?: string }
+    const { limit, cursor } = req.query
     const page = listPage(app.catalog.store, limit, cursor)
     const body = { items: page.items.map(toApi), next_cursor: page.next_cursor }
     const lastModified = page.items.length > 0 ? Math.max(...page.items.map((e) => e.updated_ms)) : undefined
@@ -70,7 +70,7 @@ export const catalogRoutes: FastifyPluginAsync = async (app) => {
   })
 
   app.get('/catalog/models/:id', { schema: { params: Id } }, async (req, reply) => {
-    const { id } = req.params as { id: string }
+    const { id } = req.params
     const entry = app.catalog.get(id)
     if (entry === undefined) throw new CatalogError('NotFound', `no model ${JSON.stringify(id)} in the catalog`)
     const body = toApi(entry)
@@ -79,7 +79,7 @@ export const catalogRoutes: FastifyPluginAsync = async (app) => {
   })
 
   app.delete('/catalog/models/:id', { schema: { params: Id } }, async (req, reply) => {
-    const { id } = req.params as { id: string }
+    const { id } = req.params
     const res = await app.catalog.delete(id)
     if (!res.deleted) throw new CatalogError('NotFound', `no model ${JSON.stringify(id)} in the catalog`)
     if (res.artifact_error) req.log.warn({ model_id: id, error: res.artifact_error }, 'catalog entry deleted, artifact left behind')
@@ -87,7 +87,7 @@ export const catalogRoutes: FastifyPluginAsync = async (app) => {
   })
 
   app.post('/catalog/models/:id/verify', { schema: { params: Id } }, async (req, reply) => {
-    const { id } = req.params as { id: string }
+    const { id } = req.params
     if (app.catalog.get(id) === undefined) throw new CatalogError('NotFound', `no model ${JSON.stringify(id)} in the catalog`)
     // hashing a large artifact takes a while: answer now, record the outcome on the entry
     app.catalog.verify(id).catch((err: unknown) => { req.log.warn({ err, model_id: id }, 'catalog verification failed to run') })
@@ -96,15 +96,15 @@ export const catalogRoutes: FastifyPluginAsync = async (app) => {
   })
 
   app.post('/catalog/models/:id/state', { schema: { params: Id, body: StateBody } }, async (req, reply) => {
-    const { id } = req.params as { id: string }
-    const { state, deadline_ms: deadlineMs } = req.body as { state: unknown, deadline_ms?: number }
+    const { id } = req.params
+    const { state, deadline_ms: deadlineMs } = req.body
     await app.catalog.setState(id, parseState(state), deadlineMs)
     reply.code(202)
     return { status: 'accepted' }
   })
 
   app.get('/catalog/engines', { schema: { querystring: EnginesQuery } }, async (req, reply) => {
-    const filter = req.query as { engine?: string, version?: string }
+    const filter = req.query
     const items = app.catalog.listEngines(filter)
     const body = { items }
     const lastModified = items.length > 0 ? Math.max(...items.map((e) => e.created_ms)) : undefined

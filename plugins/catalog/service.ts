@@ -50,36 +50,22 @@ export function trustProblems (m: Pick<CatalogModel, 'signatures' | 'sbom' | 'so
   return problems
 }
 
-export class UntrustedError extends Error {
-  readonly code = 'UNTRUSTED_ARTIFACT'
-  constructor (id: string, problems: string[]) {
-    super(`model ${id} breaks the strict trust policy: ${problems.join('; ')}`)
-  }
-}
-
-export class ConflictError extends Error {
-  readonly code = 'ORC_ERR_CATALOG_CONFLICT'
-  constructor (id: string, existing: string | null, given: string) {
-    super(`model ${id} is already in the catalog with digest ${existing ?? '(none)'}, not ${given}; delete it first or use another id`)
-  }
-}
-
 /**
  * POST /v1/catalog/models: creates an Active entry. Same id and digest → the existing entry
- * (`created: false`); a different digest → ConflictError (D14); a strict policy that the
- * model breaks → UntrustedError and nothing is written.
+ * (`created: false`); a different digest → CatalogError Conflict (D14); a strict policy that
+ * the model breaks → CatalogError Untrusted, and nothing is written.
  */
 export async function ingest (store: CatalogStore, body: CatalogModel, serverPolicy: EntryTrustPolicy | null | undefined, now = Date.now()): Promise<{ created: boolean, entry: ModelEntry }> {
   const digest = parseDigest(body.digest)
   if (digest === null) throw new CatalogError('InvalidEntry', `digest must look like <algo>:<hex> (e.g. sha256:…), got ${JSON.stringify(body.digest)}`)
   const policy = effectivePolicy(serverPolicy, body.trust_policy)
   const problems = trustProblems(body, policy)
-  if (policy.mode === 'strict' && problems.length > 0) throw new UntrustedError(body.id, problems)
+  if (policy.mode === 'strict' && problems.length > 0) throw new CatalogError('Untrusted', `model ${body.id} breaks the strict trust policy: ${problems.join('; ')}`)
   const normalised = `${digest.algo}:${digest.value}`
   const existing = store.get(body.id)
   if (existing !== undefined) {
     if (existing.digest === normalised) return { created: false, entry: existing }
-    throw new ConflictError(body.id, existing.digest, normalised)
+    throw new CatalogError('Conflict', `model ${body.id} is already in the catalog with digest ${existing.digest ?? '(none)'}, not ${normalised}; delete it first or use another id`)
   }
   const { digest: _ignored, ...meta } = body
   const entry = await store.put({ ...meta, id: body.id, digest: normalised, local_path: null, lifecycle: 'Active', last_verified_ms: null, created_ms: now, updated_ms: now })

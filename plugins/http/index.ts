@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NAMES } from '../../lib/names.js'
 import { apiErrorHandler } from './error-handler.js'
 import { openapiRoute } from './openapi.js'
@@ -10,7 +11,7 @@ export interface HttpOptions {
    * collects them from each plugin's index.ts). Each is a plain, non-fp plugin, so its
    * hooks stay inside the API context; it reads shared state from the app decorators.
    */
-  routes: FastifyPluginAsync[]
+  routes: FastifyPluginAsyncTypebox[]
 }
 
 /**

@@ -1,4 +1,5 @@
 import { request } from 'undici'
+import { ORC_ERR_METRICS_SCRAPE } from './errors.js'
 import { familyOf, parseExposition, type Sample } from './exposition.js'
 import { contractProblems, readContract, type MetricsContract } from './contract.js'
 
@@ -108,7 +109,7 @@ function histogramProblems (metric: string, samples: Sample[]): LintReport['hist
 export async function lintUrl (url: string, contract: MetricsContract = readContract()): Promise<LintReport> {
   const res = await request(url, { headersTimeout: 5000, bodyTimeout: 5000 })
   const body = await res.body.text()
-  if (res.statusCode !== 200) throw new Error(`GET ${url} answered ${res.statusCode}; expected 200 with a Prometheus text body`)
+  if (res.statusCode !== 200) throw new ORC_ERR_METRICS_SCRAPE(url, res.statusCode)
   return lintScrape(body, contract, url)
 }
 

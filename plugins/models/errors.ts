@@ -1,5 +1,5 @@
 import { redactString } from '../../sdk/redact.js'
-import { KindedError } from '../../lib/catalog-store/errors.js'
+import { KindedError } from '../../lib/errors.js'
 
 /** Typed model-provisioner failures (spec pools-provisioning-catalog.md §3.6). */
 export const MODEL_ERRORS = {
@@ -8,6 +8,8 @@ export const MODEL_ERRORS = {
   ToolMissing: { code: 'ORC_ERR_MODEL_TOOL_MISSING', statusCode: 500 },
   FetchFailed: { code: 'ORC_ERR_MODEL_FETCH_FAILED', statusCode: 502 },
   DigestMismatch: { code: 'ORC_ERR_MODEL_DIGEST_MISMATCH', statusCode: 400 },
+  /** A ref with nothing to download (file:): resolved in place by ensurePresent, never staged. */
+  Unstageable: { code: 'ORC_ERR_MODEL_UNSTAGEABLE', statusCode: 500 },
 } as const
 
 export type ModelErrorKind = keyof typeof MODEL_ERRORS

@@ -6,6 +6,7 @@ import { digestPath, manifestDigest, sha256File, type FileDigest } from '../../l
 import type { ModelRef } from '../../lib/catalog-store/model-ref.js'
 import { download } from './download.js'
 import { hfAuth, hfFileUrl, listRepo } from './hf.js'
+import { ModelError } from './errors.js'
 import type { OutboundPolicy } from './policy.js'
 import { requireTool, runTool, type CommandRunner } from './tools.js'
 
@@ -112,7 +113,7 @@ export function stage (c: FetchContext): Promise<Staged> {
     case 'https': return nativeSingle(c, ref.url)
     case 's3': return s3(c, ref)
     case 'oci': return oci(c, ref)
-    case 'file': throw new Error('file: refs are used in place, never staged')
+    case 'file': throw new ModelError('Unstageable', 'file: refs are used in place, never staged; resolve them with ensurePresent')
   }
 }
 

@@ -11,16 +11,7 @@ import type { ModelGate, ResolvedModel } from './model-gate.js'
 import type { Probe, Replica, SpawnReplica } from './replica.js'
 import type { PerfHints } from './perf.js'
 import { engineBytes, mib } from '../../lib/sizes.js'
-
-export type Gate = 'model' | 'engine' | 'health' | 'bind'
-
-export class GateError extends Error {
-  readonly gate: Gate
-  constructor (gate: Gate, message: string) {
-    super(message)
-    this.gate = gate
-  }
-}
+import { GateError } from './errors.js'
 
 export interface Timers {
   set (fn: () => void, ms: number): unknown

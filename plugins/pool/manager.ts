@@ -8,7 +8,8 @@
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import type { PoolRegistry } from './registry.js'
 import { RestartPolicy } from './backoff.js'
-import { GateError, configuredTarget, errorMessage, launch, type LaunchDeps, type Launched, type Target } from './launch.js'
+import { configuredTarget, errorMessage, launch, type LaunchDeps, type Launched, type Target } from './launch.js'
+import { GateError } from './errors.js'
 import type { Replica } from './replica.js'
 import type { ResolvedModel } from './model-gate.js'
 

@@ -6,6 +6,7 @@
  */
 import type { ResolvedModel } from '../../lib/catalog-store/entries.js'
 import type { ModelProvisioner } from '../models/index.js'
+import { ORC_ERR_POOL_MODEL_RETIRED } from './errors.js'
 
 export type { ResolvedModel }
 
@@ -15,7 +16,7 @@ export function createModelGate (models: Pick<ModelProvisioner, 'ensurePresent'>
   return async (ref, digest) => {
     const model = await models.ensurePresent(ref, digest, { engine })
     if (model.lifecycle === 'Retired') {
-      throw new Error(`model ${model.id} is Retired in the catalog; set it Active (POST /v1/catalog/models/{id}/state) to serve it`)
+      throw new ORC_ERR_POOL_MODEL_RETIRED(model.id)
     }
     return model
   }

@@ -4,6 +4,7 @@
  * figure is the steady state, not the first-touch cost). Other engines get no hint (null).
  */
 import { request } from 'undici'
+import { ORC_ERR_POOL_PERF_PROBE } from './errors.js'
 import type { PreparedEngine } from '../../sdk/index.js'
 
 export interface PerfHints { perf_tokens_per_s: number, first_token_ms: number }
@@ -20,7 +21,7 @@ async function completion (base: string, nPredict: number, timeoutMs: number): P
   })
   if (res.statusCode !== 200) {
     await res.body.dump()
-    throw new Error(`perf probe: /completion answered ${res.statusCode}`)
+    throw new ORC_ERR_POOL_PERF_PROBE(res.statusCode)
   }
   let first: number | undefined
   let tokens = 0

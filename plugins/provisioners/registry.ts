@@ -1,11 +1,12 @@
 import type { EngineBuild, Provisioner, ProvisionerRegistry, ProvisioningMode } from '../../sdk/index.js'
+import { ORC_ERR_PROVISIONERS_DUPLICATE } from './errors.js'
 
 /** `recordEngine` writes the engine catalog (the provisioners stage hands in `app.catalog.recordEngine`). */
 export function createProvisionerRegistry (recordEngine: (build: EngineBuild) => Promise<string>): ProvisionerRegistry {
   const byName = new Map<string, Provisioner>()
   return {
     add (p) {
-      if (byName.has(p.name)) throw new Error(`llama-orch: a provisioner named "${p.name}" is already registered; each provider may be enabled once`)
+      if (byName.has(p.name)) throw new ORC_ERR_PROVISIONERS_DUPLICATE(p.name)
       byName.set(p.name, p)
     },
     get: (name) => byName.get(name),

@@ -2,8 +2,9 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { FakeEngine, json, refusedUrl } from '../../../test/fixtures/engines/fake-engine.js'
 import { HttpClient, type RetryInfo } from '../client.js'
-import { backoffMs, retryAfterMs, sleep, DEFAULT_BACKOFF } from '../retry.js'
-import { describeError, describeErrorText, UpstreamError } from '../upstream-error.js'
+import { retryDelayMs, parseRetryAfter, sleep, DEFAULT_BACKOFF } from '../retry.js'
+import { describeError, describeErrorText } from '../upstream-error.js'
+import { UpstreamError } from '../errors.js'
 import { sseEvents } from '../decode.js'
 
 async function fake (t: Test) {
@@ -96,19 +97,19 @@ t.test('agents: HTTP/2 only for https by default, connect timeouts by locality; 
 })
 
 t.test('Retry-After forms, backoff bounds, sleep with a signal', async (t) => {
-  t.equal(retryAfterMs({ 'retry-after-ms': '250' }), 250)
-  t.equal(retryAfterMs({ 'retry-after': '2' }), 2000)
-  t.equal(retryAfterMs({ 'retry-after': ['1.5'] }), 1500)
-  t.equal(retryAfterMs({ 'retry-after': new Date(10_000).toUTCString() }, 4000), 6000)
-  t.equal(retryAfterMs({ 'retry-after': new Date(0).toUTCString() }, 4000), 0)
-  t.equal(retryAfterMs({ 'retry-after': 'soon' }), undefined)
-  t.equal(retryAfterMs({ 'retry-after': '' }), undefined)
-  t.equal(retryAfterMs({}), undefined)
+  t.equal(parseRetryAfter({ 'retry-after-ms': '250' }), 250)
+  t.equal(parseRetryAfter({ 'retry-after': '2' }), 2000)
+  t.equal(parseRetryAfter({ 'retry-after': ['1.5'] }), 1500)
+  t.equal(parseRetryAfter({ 'retry-after': new Date(10_000).toUTCString() }, 4000), 6000)
+  t.equal(parseRetryAfter({ 'retry-after': new Date(0).toUTCString() }, 4000), 0)
+  t.equal(parseRetryAfter({ 'retry-after': 'soon' }), undefined)
+  t.equal(parseRetryAfter({ 'retry-after': '' }), undefined)
+  t.equal(parseRetryAfter({}), undefined)
   for (let a = 1; a < 8; a++) {
-    t.ok(backoffMs(a, DEFAULT_BACKOFF, () => 0.999) <= 2000)
-    t.equal(backoffMs(a, DEFAULT_BACKOFF, () => 0), 0)
+    t.ok(retryDelayMs(a, DEFAULT_BACKOFF, () => 0.999) <= 2000)
+    t.equal(retryDelayMs(a, DEFAULT_BACKOFF, () => 0), 0)
   }
-  t.equal(backoffMs(1, DEFAULT_BACKOFF, () => 0.999), 199)
+  t.equal(retryDelayMs(1, DEFAULT_BACKOFF, () => 0.999), 199)
   const ac = new AbortController()
   const p = sleep(10_000, ac.signal)
   ac.abort(new Error('woken'))

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { DecodeError, MAX_LINE_BYTES, NdjsonDecoder, SseDecoder, ndjsonValues, sseEvents } from '../decode.js'
+import { MAX_LINE_BYTES, NdjsonDecoder, SseDecoder, ndjsonValues, sseEvents } from '../decode.js'
+import { DecodeError } from '../errors.js'
 
 // A recorded llama-server stream plus every dialect quirk the decoder must survive (spec §1.6):
 // a 4-byte emoji, CRLF and bare CR line ends, a keep-alive comment, `id:`/`retry:`, `data:`
