@@ -29,7 +29,7 @@ async function overHttp () {
   const proc = spawn(process.execPath, [WORKER_ENTRY, '--model', model, '--port', '0', '--threads', '1', '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'inherit'] })
   let out = ''
   proc.stdout.on('data', (d) => { out += d })
-  while (!/"event":"ready"/.test(out)) await new Promise((r) => setTimeout(r, 20))
+  while (!/"event":"ready"/.test(out)) await new Promise((resolve) => setTimeout(resolve, 20))
   const base = `http://127.0.0.1:${/"port":(\d+)/.exec(out)[1]}`
   const ttft = []
   const rate = []

@@ -103,7 +103,7 @@ async function registerExtensions (app: FastifyInstance, list: ResolvedExtension
     await app.register(ext.plugin, ext.options)
     app.narration.narrate(
       { actor: 'orchestratord', action: 'load', target: ext.name, kind: ext.kind, builtin: ext.builtin },
-      `loads ${ext.kind} ${ext.name}${ext.builtin ? ' (built-in)' : ''}`,
+      `loads ${ext.kind} ${ext.name}${ext.builtin ? ' (built-in)' : ''}`
     )
   }
 }

@@ -41,7 +41,6 @@ Options:
 
 Exit status: 0 success, 1 failure (invalid manifest, lint problems, startup error), 2 usage error.`
 
-
 /** Runs one CLI command and returns its exit status (`serve` resolves when the server stops). */
 export async function main (argv: string[], io: Io = stdio): Promise<number> {
   try {

@@ -27,13 +27,13 @@ export class ManifestError extends Error {
 export const ORC_ERR_MANIFEST_READ = createError<[string, string]>(
   'ORC_ERR_MANIFEST_READ',
   'llama-orch: cannot read the manifest %s: %s',
-  500,
+  500
 )
 
 export const ORC_ERR_BOOT_ORDER = createError<[string, string]>(
   'ORC_ERR_BOOT_ORDER',
   'llama-orch: plugin %s was registered before %s; register the stages in the order of core/names.ts BOOT_ORDER',
-  500,
+  500
 )
 
 /** A command line the CLI cannot run: it prints the message and the usage, and exits with 2. */
@@ -42,5 +42,5 @@ export const ORC_ERR_CLI_USAGE = createError<[string]>('ORC_ERR_CLI_USAGE', '%s'
 export const ORC_ERR_README_MARKERS = createError<[string, string]>(
   'ORC_ERR_README_MARKERS',
   'README.md needs the markers %s and %s; put them back around the generated configuration reference, then run npm run gen',
-  500,
+  500
 )

@@ -27,7 +27,6 @@ export interface ModelsCliDeps {
   env?: NodeJS.ProcessEnv
 }
 
-
 function row (e: ModelEntry): string {
   const size = e.size_bytes !== undefined ? formatBytes(e.size_bytes) : '-'
   return [e.id, e.lifecycle, e.trust_state ?? '-', size, e.digest ? `${e.digest.slice(0, 19)}…` : '-', e.local_path ?? '-'].join('  ')
@@ -76,7 +75,9 @@ async function run (argv: string[], io: CliIo, deps: ModelsCliDeps): Promise<num
     const tty = deps.tty ?? process.stderr
     const bar = tty.isTTY ? progressBar(tty, ref) : null
     const provisioner = createModelProvisioner({
-      store, policy: manifest.policy, fetch: manifest.catalog.fetch,
+      store,
+      policy: manifest.policy,
+      fetch: manifest.catalog.fetch,
       narrate: (_f, human, level) => { if (bar === null || level === 'warn') io.err(human) },
       ...(deps.runner ? { runner: deps.runner } : {}),
       ...(deps.env ? { env: deps.env } : {}),

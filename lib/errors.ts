@@ -26,5 +26,5 @@ export abstract class KindedError<K extends string> extends Error {
 export const ORC_ERR_PACKAGE_ROOT = createError<[string]>(
   'ORC_ERR_PACKAGE_ROOT',
   'llama-orch: cannot find the package root above %s; run llama-orch from its installed package (package.json with "name": "llama-orch")',
-  500,
+  500
 )

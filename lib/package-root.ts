@@ -5,7 +5,7 @@ import { ORC_ERR_PACKAGE_ROOT } from './errors.js'
 
 // Sources run from the repository (under tap) and from dist/ (installed): the
 // package root is found by walking up to our own package.json, not by a fixed depth.
-function findRoot(start: string): string {
+function findRoot (start: string): string {
   let dir = start
   for (;;) {
     try {

@@ -81,7 +81,10 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
         n_predict: req.max_tokens,
         stream: true,
         seed: d.seed,
-        temperature: 0, top_k: 1, top_p: 1, min_p: 0,
+        temperature: 0,
+        top_k: 1,
+        top_p: 1,
+        min_p: 0,
         stop: [],
       }
       if (d.strict) body.cache_prompt = false

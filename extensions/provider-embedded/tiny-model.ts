@@ -139,12 +139,12 @@ export function buildTinyModel (o: TinyModelOptions = {}): Buffer {
       { name: `blk.${l}.attn_norm.weight`, dims: [EMBD], type: GgmlType.F32, data: ones() },
       w('attn_q', EMBD, EMBD), w('attn_k', EMBD, EMBD), w('attn_v', EMBD, EMBD), w('attn_output', EMBD, EMBD),
       { name: `blk.${l}.ffn_norm.weight`, dims: [EMBD], type: GgmlType.F32, data: ones() },
-      w('ffn_gate', EMBD, FF), w('ffn_up', EMBD, FF), w('ffn_down', FF, EMBD),
+      w('ffn_gate', EMBD, FF), w('ffn_up', EMBD, FF), w('ffn_down', FF, EMBD)
     )
   }
   tensors.push(
     { name: 'output_norm.weight', dims: [EMBD], type: GgmlType.F32, data: ones() },
-    { name: 'output.weight', dims: [EMBD, nVocab], type: GgmlType.F32, data: output },
+    { name: 'output.weight', dims: [EMBD, nVocab], type: GgmlType.F32, data: output }
   )
 
   const metadata: Array<readonly [string, MetaValue]> = [

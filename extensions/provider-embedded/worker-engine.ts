@@ -117,7 +117,9 @@ export class WorkerEngine {
     this.counters.deferred++
     return new Promise((resolve, reject) => {
       const waiter = {
-        resolve, reject, signal,
+        resolve,
+        reject,
+        signal,
         onAbort: () => {
           const i = this.waiters.indexOf(waiter)
           if (i >= 0) this.waiters.splice(i, 1)

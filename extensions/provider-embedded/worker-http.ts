@@ -131,7 +131,8 @@ export function createWorkerServer (engine: WorkerEngine, opts: HttpOptions): Se
         case 'GET /metrics':
           if (!opts.metrics) return sendError(res, 501, 'This server does not support metrics endpoint. Start it with `--metrics`')
           res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' })
-          return void res.end(prometheusText(engine))
+          res.end(prometheusText(engine))
+          return
         case 'POST /completion': case 'POST /completions': return completion(engine, opts.alias, req, res)
         case 'POST /tokenize': return tokenize(engine, req, res)
         default:

@@ -35,9 +35,17 @@ export function parseWorkerArgs (argv: string[]): WorkerArgs {
     args: argv,
     strict: true,
     options: {
-      model: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, threads: { type: 'string' },
-      'ctx-size': { type: 'string' }, parallel: { type: 'string' }, alias: { type: 'string' }, metrics: { type: 'boolean' },
-      gpu: { type: 'string' }, 'require-gpu': { type: 'boolean' }, 'exit-on-stdin-close': { type: 'boolean' },
+      model: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      threads: { type: 'string' },
+      'ctx-size': { type: 'string' },
+      parallel: { type: 'string' },
+      alias: { type: 'string' },
+      metrics: { type: 'boolean' },
+      gpu: { type: 'string' },
+      'require-gpu': { type: 'boolean' },
+      'exit-on-stdin-close': { type: 'boolean' },
     },
   })
   if (values.model === undefined) throw new ORC_ERR_EMBEDDED_WORKER_ARGS('--model FILE is required')

@@ -22,7 +22,13 @@ export function createHttpAdapter (protocol: EngineProtocol, binding: AdapterBin
     return version
   }
   const ctx: RunContext = {
-    protocol, binding, client, timeouts, now, engineVersion, running,
+    protocol,
+    binding,
+    client,
+    timeouts,
+    now,
+    engineVersion,
+    running,
     onError: (e) => { if (e.kind === 'error' && (e.data.upstream_status === 401 || e.data.upstream_status === 403)) authFailedAt = now() },
   }
   const abort = (run: Running): void => { run.canceled = true; run.controller.abort(new ORC_ERR_ADAPTER_CANCELED()) }

@@ -36,7 +36,7 @@ export function standaloneAdapter<O extends { http: HttpOptions }> (
   protocol: (binding: AdapterBinding, options: O, kit: KitContext) => EngineProtocol,
   binding: AdapterBinding,
   raw: Record<string, unknown> = {},
-  o: { onRetry?: (info: RetryInfo) => void } = {},
+  o: { onRetry?: (info: RetryInfo) => void } = {}
 ): { adapter: WorkerAdapter, client: HttpClient } {
   const options = Value.Default(schema, Value.Clone(raw)) as O
   if (!Value.Check(schema, options)) throw new ORC_ERR_ADAPTER_OPTIONS([...Value.Errors(schema, options)].map((e) => `${e.instancePath} ${e.message}`).join('; '))
@@ -47,8 +47,14 @@ export function standaloneAdapter<O extends { http: HttpOptions }> (
 /** One retry, narrated by the adapter host's voice (spec §1.5: action=retry, backoff_ms, attempt). */
 export function narrateRetry (app: FastifyInstance, engine: string, info: RetryInfo): void {
   app.narration.narrate({
-    actor: 'adapter-host', action: 'retry', target: engine, ...info.context, attempt: info.attempt, backoff_ms: info.backoff_ms,
-    reason: info.reason, ...(info.upstream_status !== undefined ? { upstream_status: info.upstream_status } : {}),
+    actor: 'adapter-host',
+    action: 'retry',
+    target: engine,
+    ...info.context,
+    attempt: info.attempt,
+    backoff_ms: info.backoff_ms,
+    reason: info.reason,
+    ...(info.upstream_status !== undefined ? { upstream_status: info.upstream_status } : {}),
   }, `retries ${info.method} to ${engine} in ${info.backoff_ms} ms (try ${info.attempt}, ${info.reason})`, 'warn')
 }
 
@@ -58,7 +64,7 @@ export function narrateRetry (app: FastifyInstance, engine: string, info: RetryI
  */
 export function httpAdapterPlugin<O extends { http: HttpOptions }> (
   engine: string,
-  protocol: (binding: AdapterBinding, options: O, kit: KitContext) => EngineProtocol,
+  protocol: (binding: AdapterBinding, options: O, kit: KitContext) => EngineProtocol
 ): FastifyPluginAsync<O> {
   return async (app, options) => {
     const h = options.http

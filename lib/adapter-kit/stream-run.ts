@@ -144,7 +144,10 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
     const stream = this.stream = ctx.protocol.open(req, d)
     const versionP = ctx.engineVersion({ signal: run.controller.signal }).catch(() => 'unknown')
     const res = await ctx.client.stream(`${ctx.protocol.baseUrl}${stream.path}`, {
-      body: stream.body, headers: { accept: 'text/event-stream', ...ctx.protocol.headers }, signal: run.controller.signal, deadlineAt: wallAt,
+      body: stream.body,
+      headers: { accept: 'text/event-stream', ...ctx.protocol.headers },
+      signal: run.controller.signal,
+      deadlineAt: wallAt,
       context: { engine, task_id: req.task_id, pool_id: o.poolId, replica_id: o.replicaId },
     })
     this.it = res.body[Symbol.asyncIterator]()

@@ -50,7 +50,7 @@ export function parseRef (ref: string, root: string): ModelRef {
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase()
   if (scheme === 'http' || scheme === 'https') {
-    try { new URL(text) } catch { throw new RefError('InvalidRef', `"${ref}" is not a valid URL`) }
+    if (!URL.canParse(text)) throw new RefError('InvalidRef', `"${ref}" is not a valid URL`)
     return { scheme: 'https', url: text }
   }
   if (scheme === 's3') {

@@ -113,8 +113,7 @@ export class SseDecoder extends LineDecoder {
     const field = colon === -1 ? line : line.slice(0, colon)
     const value = colon === -1 ? '' : line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1)
     if (field === 'event') this.event = value
-    else if (field === 'error') { this.event = 'error'; this.append(value) }
-    else if (field === 'data') this.append(value)
+    else if (field === 'error') { this.event = 'error'; this.append(value) } else if (field === 'data') this.append(value)
     // `id`, `retry` and unknown fields are ignored
   }
 

@@ -44,5 +44,5 @@ export class DecodeError extends Error {
 export const ORC_ERR_HTTP_CLIENT_CLOSED = createError(
   'ORC_ERR_HTTP_CLIENT_CLOSED',
   'llama-orch: the HTTP client is closed; an adapter\'s client closes with the app, so build a new adapter',
-  500,
+  500
 )

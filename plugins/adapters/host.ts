@@ -66,7 +66,13 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
       adapter.health().catch((): WorkerHealth => ({ live: false, ready: false })),
     ])
     return {
-      adapter, engineVersion, caps, ready: health.ready, inFlight: 0, retired: false, breaker: new Breaker(policy),
+      adapter,
+      engineVersion,
+      caps,
+      ready: health.ready,
+      inFlight: 0,
+      retired: false,
+      breaker: new Breaker(policy),
       slotsTotal: caps.slots_total ?? poolConfig(poolId)?.slots_total ?? 1,
       ctxMax: caps.ctx_max ?? poolConfig(poolId)?.ctx ?? null,
     }

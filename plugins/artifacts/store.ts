@@ -41,7 +41,12 @@ export function artifactId (input: ArtifactInput): string {
 function build (input: ArtifactInput, now: number): Artifact {
   const id = artifactId(input)
   return {
-    id, digest: id, kind: input.kind, created_ms: now, tags: input.tags ?? [], content: input.content,
+    id,
+    digest: id,
+    kind: input.kind,
+    created_ms: now,
+    tags: input.tags ?? [],
+    content: input.content,
     ...(input.parent !== undefined ? { parent: input.parent } : {}),
     ...(input.metadata !== undefined ? { metadata: input.metadata } : {}),
   }

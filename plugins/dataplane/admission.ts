@@ -178,9 +178,18 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
     }
     const now = clock.nowMs()
     const task = deps.tasks.create({
-      id: req.task_id, req, canonical: plan.canonical, poolId, correlationId: plan.correlationId, admission: body, reservation: plan.reservation,
-      admittedAt: now, deadlineAt: now + req.deadline_ms, replicaId: plan.replicaId ?? deps.pools.soleReplica(poolId),
-      engineVersion: deps.pools.engineVersion(poolId), tokensIn: plan.promptTokens,
+      id: req.task_id,
+      req,
+      canonical: plan.canonical,
+      poolId,
+      correlationId: plan.correlationId,
+      admission: body,
+      reservation: plan.reservation,
+      admittedAt: now,
+      deadlineAt: now + req.deadline_ms,
+      replicaId: plan.replicaId ?? deps.pools.soleReplica(poolId),
+      engineVersion: deps.pools.engineVersion(poolId),
+      tokensIn: plan.promptTokens,
     }, deps.eventLogMaxFrames)
     task.log.append((seq) => frame(seq, 'started', startedData(body, task.engineVersion, determinismOf(req, deps.pools.config(poolId)))))
     const victim = result.ok && result.dropped ? deps.tasks.get(result.dropped.id) : undefined

@@ -11,7 +11,7 @@ import { createLifecycle } from './lifecycle.js'
 import { createPoolView } from './pools.js'
 import { newPoolStats, type PoolStats } from './predict.js'
 import type { AdmissionQueue } from './queue.js'
-import { createRunner, type Runner } from './runner.js'
+import { createRunner } from './runner.js'
 import { createScheduler } from './scheduler.js'
 import type { QueueDefaults, SseConfig, TasksConfig } from './schema.js'
 import { KeepAlive, SseWriter, type Sink } from './sse.js'
@@ -88,18 +88,40 @@ export function createDataPlane (deps: DataPlaneDeps): DataPlane {
   const tasks = createTaskStore(deps.onRetire)
   const throttle = config.queue.throttle ? new Throttle(config.queue.throttle.tasks_per_s, config.queue.throttle.burst) : undefined
   // the scheduler starts tasks through the runner, which ends them through the lifecycle, which
-  // gives their slots back to the scheduler: the runner is bound once the three exist
-  let runner: Runner | undefined
-  const scheduler = createScheduler({ pools, registry: deps.registry, tasks, depth: telemetry.depth, start: (task) => runner!.run(task) })
+  // gives their slots back to the scheduler: the runner is looked up when a task starts
+  const scheduler = createScheduler({ pools, registry: deps.registry, tasks, depth: telemetry.depth, start: (task) => runner.run(task) })
   const lifecycle = createLifecycle({ clock, scheduler, tasks, sessions, host, stats, telemetry, costPerToken: config.tasks.cost_per_token })
-  runner = createRunner({ clock, host, sessions, scheduler, stats, telemetry, lifecycle, sse: config.sse })
+  const runner = createRunner({ clock, host, sessions, scheduler, stats, telemetry, lifecycle, sse: config.sse })
   const admission = createAdmission({
-    clock, engines: deps.engines, capabilities: () => host.capabilities(), modelLifecycle: deps.modelLifecycle, pools, registry: deps.registry,
-    placement: deps.placement, sessions, tasks, scheduler, lifecycle, stats, telemetry, throttle,
-    queue: config.queue, costPerToken: config.tasks.cost_per_token, eventLogMaxFrames: config.tasks.event_log_max_frames,
+    clock,
+    engines: deps.engines,
+    capabilities: () => host.capabilities(),
+    modelLifecycle: deps.modelLifecycle,
+    pools,
+    registry: deps.registry,
+    placement: deps.placement,
+    sessions,
+    tasks,
+    scheduler,
+    lifecycle,
+    stats,
+    telemetry,
+    throttle,
+    queue: config.queue,
+    costPerToken: config.tasks.cost_per_token,
+    eventLogMaxFrames: config.tasks.event_log_max_frames,
   })
   const sweep = createSweep({
-    clock, tasks, pools, registry: deps.registry, placement: deps.placement, scheduler, lifecycle, sessions, telemetry, throttle,
+    clock,
+    tasks,
+    pools,
+    registry: deps.registry,
+    placement: deps.placement,
+    scheduler,
+    lifecycle,
+    sessions,
+    telemetry,
+    throttle,
     retentionMs: config.tasks.retention_ms,
   })
   const keepAlive = new KeepAlive(config.sse.keepalive_ms)

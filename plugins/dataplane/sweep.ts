@@ -70,7 +70,9 @@ export function createSweep (deps: SweepDeps): () => void {
           deps.telemetry.replaced(task, poolId)
         } else if (entry.state === 'Stopped') {
           lifecycle.conclude(task, {
-            kind: 'aborted', code: 'POOL_UNREADY', reason: 'deadline',
+            kind: 'aborted',
+            code: 'POOL_UNREADY',
+            reason: 'deadline',
             message: `pool ${poolId} was drained and no other pool serving ${task.req.model_ref} on ${task.req.engine} could take this task; resubmit it`,
           })
         }

@@ -92,8 +92,15 @@ export function createTaskStore (onRetire?: (task: Task) => void): TaskStore {
     get: (id) => tasks.get(id),
     create (t, maxFrames) {
       const task: Task = {
-        ...t, state: 'queued', canceled: false, log: new EventLog(maxFrames), listeners: new Set(),
-        tokensOut: 0, decodeMs: 0, kvMigrated: false, leaseHeld: false,
+        ...t,
+        state: 'queued',
+        canceled: false,
+        log: new EventLog(maxFrames),
+        listeners: new Set(),
+        tokensOut: 0,
+        decodeMs: 0,
+        kvMigrated: false,
+        leaseHeld: false,
       }
       tasks.set(task.id, task)
       active.add(task)

@@ -82,8 +82,15 @@ export function createTelemetry (metrics: ContractMetrics, narrator: Narrator, p
     refused (req, err, correlationId) {
       metrics.tasks_rejected_total.inc({ engine: req.engine, reason: err.code })
       narrator.narrate({
-        actor: 'orchestratord', action: 'reject', target: req.task_id, correlation_id: correlationId, task_id: req.task_id, session_id: req.session_id,
-        engine: req.engine, code: err.code, ...(err.options.pool_id ? { pool_id: err.options.pool_id } : {}),
+        actor: 'orchestratord',
+        action: 'reject',
+        target: req.task_id,
+        correlation_id: correlationId,
+        task_id: req.task_id,
+        session_id: req.session_id,
+        engine: req.engine,
+        code: err.code,
+        ...(err.options.pool_id ? { pool_id: err.options.pool_id } : {}),
       }, `rejects task ${req.task_id}: ${err.code}`, err.statusCode >= 500 ? 'warn' : 'info')
     },
     backpressure (engine, policy) {

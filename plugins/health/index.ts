@@ -10,7 +10,7 @@ import { NAMES } from '../../lib/names.js'
 const healthPlugin: FastifyPluginAsync = async (app) => {
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
-    const pools = app.pool.list().map(({ id, engine, state, ready, draining, last_error }) => ({ id, engine, state, ready, draining, last_error }))
+    const pools = app.pool.list().map((p) => ({ id: p.id, engine: p.engine, state: p.state, ready: p.ready, draining: p.draining, last_error: p.last_error }))
     const ready = pools.every((p) => p.ready)
     reply.code(ready ? 200 : 503)
     return { ready, pools }

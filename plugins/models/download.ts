@@ -81,8 +81,12 @@ export async function download (o: DownloadOptions): Promise<Downloaded> {
     let res: Dispatcher.ResponseData
     try {
       res = await request(url, {
-        method: 'GET', headers, signal: o.signal, dispatcher: o.dispatcher,
-        headersTimeout: o.idleTimeoutMs ?? 30_000, bodyTimeout: o.idleTimeoutMs ?? 30_000,
+        method: 'GET',
+        headers,
+        signal: o.signal,
+        dispatcher: o.dispatcher,
+        headersTimeout: o.idleTimeoutMs ?? 30_000,
+        bodyTimeout: o.idleTimeoutMs ?? 30_000,
       })
     } catch (err) {
       if (o.signal?.aborted) throw err

@@ -38,7 +38,13 @@ export interface FetchContext {
 async function fetchFile (c: FetchContext, url: string, file: string, part: string, firstHostHeaders: Record<string, string> = {}): Promise<{ hex: string, size: number }> {
   await mkdir(dirname(part), { recursive: true })
   return c.slot(() => download({
-    url, part, policy: c.policy, what: c.what, firstHostHeaders, idleTimeoutMs: c.idleTimeoutMs, signal: c.signal,
+    url,
+    part,
+    policy: c.policy,
+    what: c.what,
+    firstHostHeaders,
+    idleTimeoutMs: c.idleTimeoutMs,
+    signal: c.signal,
     ...(c.dispatcher ? { dispatcher: c.dispatcher } : {}),
     onBytes: (done, total) => c.onBytes(file, done, total),
   }))

@@ -82,10 +82,18 @@ export function createModelProvisioner (deps: ProvisionerDeps): ModelProvisioner
     const st = await stat(path)
     const entry = await store.put({
       ...existing,
-      id, local_path: path, lifecycle: existing?.lifecycle ?? 'Active', digest: actual.digest,
+      id,
+      local_path: path,
+      lifecycle: existing?.lifecycle ?? 'Active',
+      digest: actual.digest,
       last_verified_ms: v.result === 'pass' ? now() : (existing?.last_verified_ms ?? null),
-      verification: v, trust_state: TRUST[v.result], size_bytes: actual.size_bytes, mtime_ms: st.mtimeMs,
-      created_ms: existing?.created_ms ?? now(), updated_ms: now(), ...extra,
+      verification: v,
+      trust_state: TRUST[v.result],
+      size_bytes: actual.size_bytes,
+      mtime_ms: st.mtimeMs,
+      created_ms: existing?.created_ms ?? now(),
+      updated_ms: now(),
+      ...extra,
     })
     narrate({ actor: 'model-provisioner', action: 'register', target: id, digest: actual.digest, size_bytes: actual.size_bytes, state: entry.lifecycle },
       `registers ${id} ${entry.lifecycle} (${formatBytes(actual.size_bytes)}, ${actual.digest.slice(0, 19)}…)`)
@@ -142,8 +150,18 @@ export function createModelProvisioner (deps: ProvisionerDeps): ModelProvisioner
       let staged: Staged
       try {
         staged = await stage({
-          ref, what: id, stage: stageDir, fileName: basename(final), policy, hfEndpoint: endpoint, hfCli: deps.fetch.hf_cli,
-          idleTimeoutMs: deps.fetch.idle_timeout_ms, env, runner, signal, slot,
+          ref,
+          what: id,
+          stage: stageDir,
+          fileName: basename(final),
+          policy,
+          hfEndpoint: endpoint,
+          hfCli: deps.fetch.hf_cli,
+          idleTimeoutMs: deps.fetch.idle_timeout_ms,
+          env,
+          runner,
+          signal,
+          slot,
           ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
           onBytes: (file, bytes, total) => { const p = { id, file, bytes, total }; quarters(p); o.onProgress?.(p) },
         })

@@ -26,11 +26,11 @@ export class GateError extends KindedError<Gate> {
 export const ORC_ERR_POOL_MODEL_RETIRED = createError<[string]>(
   'ORC_ERR_POOL_MODEL_RETIRED',
   'model %s is Retired in the catalog; set it Active (POST /v1/catalog/models/{id}/state) to serve it',
-  403,
+  403
 )
 
 export const ORC_ERR_POOL_PERF_PROBE = createError<[number]>(
   'ORC_ERR_POOL_PERF_PROBE',
   'perf probe: /completion answered %s; the engine serves but could not be measured, so placement has no perf hints for it',
-  502,
+  502
 )

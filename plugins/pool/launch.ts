@@ -52,9 +52,20 @@ export function externalEngine (pool: PoolConfig): PreparedEngine {
   const host = pool.provisioning.host.includes(':') ? `[${pool.provisioning.host}]` : pool.provisioning.host
   const port = pool.provisioning.ports?.[0] ?? 8080
   return {
-    engine: pool.engine, version: 'external', build_ref: null, digest: null, build_flags: null, mode: 'external',
-    compute_mode: pool.provisioning.compute_policy === 'cpu-only' ? 'cpu' : 'gpu', binary_path: null, engine_catalog_id: null,
-    bin: '', args: [], env: {}, ports: [port], workdir: process.cwd(),
+    engine: pool.engine,
+    version: 'external',
+    build_ref: null,
+    digest: null,
+    build_flags: null,
+    mode: 'external',
+    compute_mode: pool.provisioning.compute_policy === 'cpu-only' ? 'cpu' : 'gpu',
+    binary_path: null,
+    engine_catalog_id: null,
+    bin: '',
+    args: [],
+    env: {},
+    ports: [port],
+    workdir: process.cwd(),
     health: { url: `http://${host}:${port}${HEALTH_PATHS[pool.engine] ?? '/health'}`, kind: pool.engine },
   }
 }

@@ -134,15 +134,31 @@ export class PoolManager {
     this.policy.healthy(now)
     const p = l.prepared
     this.patch({
-      state: 'Ready', health: { live: true, ready: true }, draining: false, last_error: null, last_heartbeat_ms: now,
-      model_id: l.model.id, engine: p.engine, engine_version: p.version, engine_digest: p.digest, engine_catalog_id: p.engine_catalog_id,
-      compute_mode: p.compute_mode, slots_total: this.cfg.slots_total ?? slotsFromArgs(p.args), backoff_ms: 0,
-      perf_tokens_per_s: l.perf?.perf_tokens_per_s ?? null, first_token_ms: l.perf?.first_token_ms ?? null,
+      state: 'Ready',
+      health: { live: true, ready: true },
+      draining: false,
+      last_error: null,
+      last_heartbeat_ms: now,
+      model_id: l.model.id,
+      engine: p.engine,
+      engine_version: p.version,
+      engine_digest: p.digest,
+      engine_catalog_id: p.engine_catalog_id,
+      compute_mode: p.compute_mode,
+      slots_total: this.cfg.slots_total ?? slotsFromArgs(p.args),
+      backoff_ms: 0,
+      perf_tokens_per_s: l.perf?.perf_tokens_per_s ?? null,
+      first_token_ms: l.perf?.first_token_ms ?? null,
     })
     const e = this.entry()
     this.narrate('ready', `pool ${this.id} is Ready on ${l.model.id} (${p.compute_mode})`, {
-      why, device_mask: e.device_mask, replica_id: this.replicaId, pid: l.replica.pid, restart_count: e.restart_count,
-      perf_tokens_per_s: e.perf_tokens_per_s, first_token_ms: e.first_token_ms,
+      why,
+      device_mask: e.device_mask,
+      replica_id: this.replicaId,
+      pid: l.replica.pid,
+      restart_count: e.restart_count,
+      perf_tokens_per_s: e.perf_tokens_per_s,
+      first_token_ms: e.first_token_ms,
     })
     void l.replica.exited.then((info) => {
       if (this.replica === l.replica) this.crashed(`engine exited (${info.signal ? `signal ${info.signal}` : `status ${info.code}`})`)

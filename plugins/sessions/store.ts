@@ -87,7 +87,7 @@ export function createSessionStore (config: SessionsConfig, clock: Clock, onEvic
       if (s.turns >= config.max_turns) return `session ${s.id} has used its ${config.max_turns} turns; start a new session_id`
       const b = s.budgets
       if (b.tokens !== undefined && b.tokens < r.tokens) return `max_tokens ${r.tokens} is over the session's token budget (${b.tokens} left)`
-      if (b.time_ms !== undefined && b.time_ms <= 0) return `the session's time budget is spent; start a new session_id`
+      if (b.time_ms !== undefined && b.time_ms <= 0) return 'the session\'s time budget is spent; start a new session_id'
       if (b.cost !== undefined && b.cost < r.cost) return `the task's cost estimate ${r.cost} is over the session's cost budget (${b.cost} left)`
       return undefined
     },

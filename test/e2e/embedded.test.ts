@@ -28,8 +28,16 @@ const json = async (method: 'GET' | 'POST', path: string, body?: unknown): Promi
   return { status: r.statusCode, body: text ? JSON.parse(text) : {} }
 }
 const task = (prompt: string, maxTokens: number) => ({
-  task_id: randomUUID(), session_id: randomUUID(), workload: 'completion', model_ref: 'tiny', engine: 'llamacpp',
-  ctx: 0, priority: 'interactive', prompt, max_tokens: maxTokens, deadline_ms: 60_000,
+  task_id: randomUUID(),
+  session_id: randomUUID(),
+  workload: 'completion',
+  model_ref: 'tiny',
+  engine: 'llamacpp',
+  ctx: 0,
+  priority: 'interactive',
+  prompt,
+  max_tokens: maxTokens,
+  deadline_ms: 60_000,
 })
 /** Submits a task and reads its whole stream; `onToken` may act after a given token. */
 async function run (prompt: string, maxTokens = 16, onToken?: (i: number) => void): Promise<{ frames: Frame[], text: string, sessionId: string }> {
@@ -59,7 +67,10 @@ t.test('the quick-start pool end to end: real engine, real adapter, public API (
     adapters: ['llamacpp'],
     catalog: { root },
     pools: [{
-      id: 'tiny', engine: 'llamacpp', model: 'tiny', devices: [],
+      id: 'tiny',
+      engine: 'llamacpp',
+      model: 'tiny',
+      devices: [],
       provisioning: { mode: 'embedded', compute_policy: 'cpu-only', model: { ref: 'tiny.gguf' } },
       supervision: { backoff_initial_ms: 100, backoff_max_ms: 500 },
       health_check: { interval_ms: 200, startup_timeout_ms: 60_000 },
@@ -118,6 +129,7 @@ t.test('the quick-start pool end to end: real engine, real adapter, public API (
     t.equal(res.status, 202)
     const results: string[] = []
     let done = false
+    // eslint-disable-next-line no-unmodified-loop-condition -- the test body sets `done` once the reload is through
     const traffic = (async () => { while (!done) results.push((await run('Count: 3')).text) })()
     const health = await waitFor('the reload', async () => {
       const h = (await json('GET', '/v1/pools/tiny/health')).body
@@ -147,4 +159,3 @@ t.test('the quick-start pool end to end: real engine, real adapter, public API (
     t.match(health, { ready: false, draining: true, operation: { kind: 'drain', state: 'succeeded' } })
   })
 })
-

@@ -5,6 +5,6 @@ export async function waitFor<T> (what: string, fn: () => T | undefined | false 
     const v = await fn()
     if (v) return v
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }

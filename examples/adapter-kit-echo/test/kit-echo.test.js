@@ -72,8 +72,17 @@ function adapterFor (t, engine, raw = {}) {
 }
 
 const task = (extra = {}) => ({
-  task_id: randomUUID(), session_id: randomUUID(), workload: 'completion', model_ref: 'echo', engine: ENGINE, ctx: 0, priority: 'interactive',
-  prompt: 'one two three', max_tokens: 16, deadline_ms: 10_000, ...extra,
+  task_id: randomUUID(),
+  session_id: randomUUID(),
+  workload: 'completion',
+  model_ref: 'echo',
+  engine: ENGINE,
+  ctx: 0,
+  priority: 'interactive',
+  prompt: 'one two three',
+  max_tokens: 16,
+  deadline_ms: 10_000,
+  ...extra,
 })
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
 

@@ -30,7 +30,7 @@ async function waitLine (w: Worker, re: RegExp, ms = 20_000): Promise<RegExpMatc
     const m = re.exec(w.out())
     if (m) return m
     if (Date.now() > until) throw new Error(`no ${re} in:\n${w.out()}`)
-    await new Promise((r) => setTimeout(r, 10))
+    await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
 
@@ -113,13 +113,13 @@ t.test('requests queue for the slot while it is busy, and /metrics counts the de
   const longReq = request(`${base}/completion`, { method: 'POST', body: JSON.stringify({ prompt: 'Hello w', temperature: 0, n_predict: 1500, stream: true }) })
   const first = await longReq
   const firstText = first.body.text()
-  await new Promise((r) => setTimeout(r, 20))
+  await new Promise((resolve) => setTimeout(resolve, 20))
   const slots = JSON.parse((await get(`${base}/slots`)).text)
   t.equal(slots[0].is_processing, true)
   let firstDone = false
   void firstText.then(() => { firstDone = true })
   const queued = post(`${base}/completion`, { prompt: 'Count: 3', temperature: 0 })
-  await new Promise((r) => setTimeout(r, 20))
+  await new Promise((resolve) => setTimeout(resolve, 20))
   const metrics = (await get(`${base}/metrics`)).text
   if (!firstDone) t.match(metrics, /llamacpp:requests_deferred 1\n/, 'one request waits for the slot')
   const second = JSON.parse((await queued).text)
@@ -144,7 +144,7 @@ t.test('a client that disconnects mid-stream aborts its generation and frees the
     const slots = JSON.parse((await get(`${base}/slots`)).text)
     if (!slots[0].is_processing) break
     if (Date.now() - t0 > 5000) throw new Error('the slot stayed busy')
-    await new Promise((r) => setTimeout(r, 5))
+    await new Promise((resolve) => setTimeout(resolve, 5))
   }
   t.ok(Date.now() - t0 < 1000, `slot free ${Date.now() - t0} ms after the disconnect`)
   const after = Number(/llamacpp:tokens_predicted_total (\d+)/.exec((await get(`${base}/metrics`)).text)![1])

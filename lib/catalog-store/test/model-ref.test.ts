@@ -55,4 +55,3 @@ t.test('digest helpers follow the original truth table (ORCH-3316, §3.5)', asyn
   t.same(verifyDigest('sha256:ab', undefined), { result: 'warn', reason: 'no_expected_digest' })
   t.same(verifyDigest('garbage', 'sha256:ab'), { result: 'fail', reason: 'malformed_digest' })
 })
-

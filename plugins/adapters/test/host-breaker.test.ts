@@ -12,7 +12,13 @@ interface Scripted extends WorkerAdapter { submits: number, probes: number, read
 
 function scripted (engine = 'fake'): Scripted {
   const a: Scripted = {
-    engine, submits: 0, probes: 0, ready: true, fail: null, version: 'v1', snap: { kv_cache_usage_ratio: 0.5 },
+    engine,
+    submits: 0,
+    probes: 0,
+    ready: true,
+    fail: null,
+    version: 'v1',
+    snap: { kv_cache_usage_ratio: 0.5 },
     health: async () => { a.probes++; return { live: true, ready: a.ready } },
     props: async () => ({ slots_total: 2, slots_free: 2 }),
     engineVersion: async () => a.version,

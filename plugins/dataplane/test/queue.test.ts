@@ -9,7 +9,7 @@ type Op = { op: 'enq', id: number, prio: Priority } | { op: 'deq' } | { op: 'can
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ op: fc.constant('enq' as const), id, prio }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('deq' as const) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('cancel' as const), id }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('cancel' as const), id }) }
 )
 const ops = fc.array(op, { minLength: 1, maxLength: 128 })
 const capacity = fc.integer({ min: 1, max: 16 })
@@ -31,6 +31,7 @@ class Model {
     (p === 'interactive' ? this.I : this.B).push(x)
     return dropped === undefined ? { ok: true } : { ok: true, dropped }
   }
+
   deq (): number | undefined { return this.I.length > 0 ? this.I.shift() : this.B.shift() }
   cancel (x: number): boolean {
     for (const lane of [this.I, this.B]) {

@@ -25,9 +25,18 @@ async function app (t: Test) {
 
 t.test('the ErrorKind table of spec §1.5', async (t) => {
   t.same(Object.fromEntries(Object.entries(ERROR_KINDS).map(([k, v]) => [k, [v.status, v.retriable]])), {
-    ADMISSION_REJECT: [429, true], QUEUE_FULL_DROP_LRU: [429, true], INVALID_PARAMS: [400, false], DEADLINE_UNMET: [400, false],
-    POOL_UNREADY: [503, true], POOL_UNAVAILABLE: [503, true], REPLICA_EXHAUSTED: [503, true], DECODE_TIMEOUT: [500, true],
-    WORKER_RESET: [500, true], INTERNAL: [500, false], MODEL_DEPRECATED: [403, false], UNTRUSTED_ARTIFACT: [400, false],
+    ADMISSION_REJECT: [429, true],
+    QUEUE_FULL_DROP_LRU: [429, true],
+    INVALID_PARAMS: [400, false],
+    DEADLINE_UNMET: [400, false],
+    POOL_UNREADY: [503, true],
+    POOL_UNAVAILABLE: [503, true],
+    REPLICA_EXHAUSTED: [503, true],
+    DECODE_TIMEOUT: [500, true],
+    WORKER_RESET: [500, true],
+    INTERNAL: [500, false],
+    MODEL_DEPRECATED: [403, false],
+    UNTRUSTED_ARTIFACT: [400, false],
   })
 })
 

@@ -30,4 +30,3 @@ t.test('two processes registering concurrently: every entry of both is present (
   t.equal(ids.length, 50)
   t.equal(new Set(ids.map((id) => id.split('-')[1])).size, 2, 'entries from both processes')
 })
-

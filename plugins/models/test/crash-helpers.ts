@@ -45,4 +45,3 @@ export function catalogIsSound (t: Test, root: string): string[] {
 }
 
 export const budget = (start: number, i: number, ms: number) => i < 5 || (i < 20 && Date.now() - start < ms)
-

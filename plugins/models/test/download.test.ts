@@ -60,7 +60,7 @@ t.test('a 206 at the wrong offset restarts; redirects are policed and bounded; s
     if (path === '/forbidden') { res.writeHead(403).end(); return }
     if (path === '/broken') { res.writeHead(500).end(); return }
     if (path === '/short') { res.writeHead(200, { 'content-length': 100 }); res.write('only a bit'); setTimeout(() => res.socket?.end(), 5); return } // a FIN, not a reset: a reset may discard bytes the client has not read yet
-    if (path === '/chunked') { res.writeHead(200); res.end('no length') ; return }
+    if (path === '/chunked') { res.writeHead(200); res.end('no length'); return }
     res.writeHead(404).end()
   })
   const dir = t.testdir()

@@ -41,7 +41,9 @@ export function provisioner (t: Test, extra: Partial<ProvisionerDeps> = {}, root
   const narrated: string[] = []
   const counted: string[] = []
   const p = createModelProvisioner({
-    store, policy: OPEN, fetch: FETCH,
+    store,
+    policy: OPEN,
+    fetch: FETCH,
     narrate: (_f, human) => { narrated.push(human) },
     counter: { inc: (l) => { counted.push(`${l.result}/${l.reason}/${l.engine}`) } },
     env: {},

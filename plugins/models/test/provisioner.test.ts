@@ -180,7 +180,7 @@ t.test('semaphore hands slots over in order and never exceeds its bound', async 
   let active = 0
   let max = 0
   const order: number[] = []
-  await Promise.all(Array.from({ length: 6 }, (_, i) => s(async () => { active++; max = Math.max(max, active); await new Promise((r) => setTimeout(r, 2)); order.push(i); active-- })))
+  await Promise.all(Array.from({ length: 6 }, (_, i) => s(async () => { active++; max = Math.max(max, active); await new Promise((resolve) => setTimeout(resolve, 2)); order.push(i); active-- })))
   t.equal(max, 2)
   t.same(order.slice().sort(), [0, 1, 2, 3, 4, 5])
 })

@@ -16,7 +16,7 @@ t.test('the cache key ignores key order and undefined fields', async (t) => {
 t.test('property: the cache never returns a decision computed under another snapshot_version (§4.3.5)', async (t) => {
   const op = fc.oneof(
     fc.record({ k: fc.constant('set' as const), key: fc.constantFrom('a', 'b', 'c'), v: fc.integer({ min: 1, max: 4 }), pool: fc.constantFrom('p0', 'p1') }),
-    fc.record({ k: fc.constant('get' as const), key: fc.constantFrom('a', 'b', 'c'), v: fc.integer({ min: 1, max: 4 }), dt: fc.integer({ min: 0, max: 300 }) }),
+    fc.record({ k: fc.constant('get' as const), key: fc.constantFrom('a', 'b', 'c'), v: fc.integer({ min: 1, max: 4 }), dt: fc.integer({ min: 0, max: 300 }) })
   )
   fc.assert(fc.property(fc.array(op, { maxLength: 64 }), (ops) => {
     const cache = createDecisionCache(500, 2)

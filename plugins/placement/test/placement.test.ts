@@ -4,8 +4,20 @@ import { canonicalJson } from '../../../lib/canonical.js'
 import { capAtLeast, decide, incompatibility, noCapacityCode, type JobSpec, type PoolSnapshot } from '../placement.js'
 
 const pool = (id: string, extra: Partial<PoolSnapshot> = {}): PoolSnapshot => ({
-  id, engine: 'llamacpp', modelId: 'm0', live: true, ready: true, draining: false, slotsTotal: 4, slotsFree: 4,
-  vramTotalBytes: 16e9, vramFreeBytes: 8e9, ctxMax: 8192, queueLen: 0, deviceMask: [0], ...extra,
+  id,
+  engine: 'llamacpp',
+  modelId: 'm0',
+  live: true,
+  ready: true,
+  draining: false,
+  slotsTotal: 4,
+  slotsFree: 4,
+  vramTotalBytes: 16e9,
+  vramFreeBytes: 8e9,
+  ctxMax: 8192,
+  queueLen: 0,
+  deviceMask: [0],
+  ...extra,
 })
 const job: JobSpec = { engine: 'llamacpp', modelId: 'm0', requiredCtx: 2048, priority: 'interactive' }
 

@@ -2,8 +2,14 @@ import t from 'tap'
 import { RestartPolicy, type BackoffConfig } from '../backoff.js'
 
 const cfg: BackoffConfig = {
-  backoff_initial_ms: 1000, backoff_factor: 2, backoff_max_ms: 60_000, jitter: true, stable_reset_ms: 300_000,
-  breaker_max_restarts: 5, breaker_window_ms: 600_000, breaker_cooldown_ms: 300_000,
+  backoff_initial_ms: 1000,
+  backoff_factor: 2,
+  backoff_max_ms: 60_000,
+  jitter: true,
+  stable_reset_ms: 300_000,
+  breaker_max_restarts: 5,
+  breaker_window_ms: 600_000,
+  breaker_cooldown_ms: 300_000,
 }
 
 t.test('delays grow ×2 from backoff_initial_ms and cap at backoff_max_ms, jitter within [50 %, 100 %] (scenario 17, D5)', async (t) => {

@@ -53,7 +53,10 @@ t.test('an embedded pool on the tiny model: preload, Ready, crash and restart, a
     adapters: ['test-llamacpp'],
     catalog: { root },
     pools: [{
-      id: 'tiny', engine: 'llamacpp', model: 'tiny', devices: [],
+      id: 'tiny',
+      engine: 'llamacpp',
+      model: 'tiny',
+      devices: [],
       provisioning: { mode: 'embedded', compute_policy: 'cpu-only', model: { ref: 'tiny.gguf' } },
       supervision: { backoff_initial_ms: 50, backoff_max_ms: 200 },
       health_check: { interval_ms: 200, timeout_ms: 1000, startup_timeout_ms: 30_000, failure_threshold: 3 },
@@ -84,7 +87,7 @@ t.test('an embedded pool on the tiny model: preload, Ready, crash and restart, a
   const during: string[] = []
   while (app.pool.manager('tiny')!.operation?.state === 'running') {
     during.push(await complete(app, 'Count: 3'))
-    await new Promise((r) => setTimeout(r, 20))
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
   t.ok(during.length > 0 && during.every((c) => c === '456789'), `${during.length} tasks during the reload all succeeded`)
   t.match((await app.inject({ url: '/v1/pools/tiny/health' })).json(), { ready: true, model_id: `file:${root}/tiny-256.gguf`, last_error: null, operation: { state: 'succeeded' } })

@@ -13,9 +13,21 @@ t.test('a spawned engine process sees no secret of ours', async (t) => {
   process.env.HF_TOKEN = 'hf_canary_123'
   t.teardown(() => { if (saved === undefined) delete process.env.HF_TOKEN; else process.env.HF_TOKEN = saved })
   const prepared = {
-    engine: 'probe', version: '0', build_ref: null, digest: null, build_flags: null, mode: 'binary', compute_mode: 'cpu', binary_path: null, engine_catalog_id: null,
-    bin: process.execPath, args: ['-e', 'console.log(JSON.stringify({ hf: process.env.HF_TOKEN ?? null, path: Boolean(process.env.PATH), own: process.env.POOL_VAR }))'],
-    env: { POOL_VAR: 'set' }, ports: [], workdir: process.cwd(), health: { url: 'http://127.0.0.1:1/health', kind: 'probe' },
+    engine: 'probe',
+    version: '0',
+    build_ref: null,
+    digest: null,
+    build_flags: null,
+    mode: 'binary',
+    compute_mode: 'cpu',
+    binary_path: null,
+    engine_catalog_id: null,
+    bin: process.execPath,
+    args: ['-e', 'console.log(JSON.stringify({ hf: process.env.HF_TOKEN ?? null, path: Boolean(process.env.PATH), own: process.env.POOL_VAR }))'],
+    env: { POOL_VAR: 'set' },
+    ports: [],
+    workdir: process.cwd(),
+    health: { url: 'http://127.0.0.1:1/health', kind: 'probe' },
   } satisfies PreparedEngine
   const r = spawnReplica(prepared, 'r0')
   t.same(await r.exited, { code: 0, signal: null })

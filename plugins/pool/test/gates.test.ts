@@ -12,8 +12,16 @@ t.test('all three gates pass: Ready with the registry fields of §1.1, and boot 
   t.equal((await app.inject({ url: '/readyz' })).statusCode, 200)
   const e = app.pool.registry.get('p')!
   t.match(e, {
-    state: 'Ready', health: { live: true, ready: true }, last_error: null, model_id: `file:${root}/a.json`,
-    engine_version: 'fake-1', engine_digest: 'sha256:fake', engine_catalog_id: 'fake-engine-1', compute_mode: 'cpu', slots_total: 1, device_mask: [],
+    state: 'Ready',
+    health: { live: true, ready: true },
+    last_error: null,
+    model_id: `file:${root}/a.json`,
+    engine_version: 'fake-1',
+    engine_digest: 'sha256:fake',
+    engine_catalog_id: 'fake-engine-1',
+    compute_mode: 'cpu',
+    slots_total: 1,
+    device_mask: [],
   })
   t.ok(e.perf_tokens_per_s !== null && e.first_token_ms !== null && e.first_token_ms >= 0, `perf hints measured at preload: ${e.perf_tokens_per_s} tok/s, ${e.first_token_ms} ms`)
   t.equal(prov.calls, 1)
@@ -23,8 +31,17 @@ t.test('all three gates pass: Ready with the registry fields of §1.1, and boot 
   const health = await app.inject({ url: '/v1/pools/p/health' })
   t.equal(health.statusCode, 200)
   t.match(health.json(), {
-    id: 'p', live: true, ready: true, draining: false, state: 'Ready', engine_version: 'fake-1', model_id: `file:${root}/a.json`, target_model: 'a.json',
-    metrics: { queue_depth: 0, active_leases: 0, slots_total: 1, slots_free: 1 }, last_error: null, operation: null,
+    id: 'p',
+    live: true,
+    ready: true,
+    draining: false,
+    state: 'Ready',
+    engine_version: 'fake-1',
+    model_id: `file:${root}/a.json`,
+    target_model: 'a.json',
+    metrics: { queue_depth: 0, active_leases: 0, slots_total: 1, slots_free: 1 },
+    last_error: null,
+    operation: null,
   })
 })
 
@@ -84,7 +101,7 @@ t.test('preload: false leaves the pool Unready until a reload starts it', async 
   const root = await modelDir(t, { 'a.json': {} })
   const { app, capture, prov } = await buildPools(t, [fastPool('p', 'a.json', { preload: false })], root)
   t.match(capture.records().find((r) => r.action === 'preload'), { human: 'pool p skips preload (preload: false); reload it to start' })
-  await new Promise((r) => setTimeout(r, 100))
+  await new Promise((resolve) => setTimeout(resolve, 100))
   t.equal(prov.calls, 0)
   t.match(app.pool.registry.get('p'), { state: 'Unready', health: { live: true, ready: false } })
   const res = await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'a.json' } })

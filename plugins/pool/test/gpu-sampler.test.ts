@@ -25,6 +25,6 @@ t.test('gpu_utilization and vram_used_bytes are set per device of GPU pools only
   await sampleGpus(none, { ...metrics, registry: prom }, async () => { called = true; return [] })
   t.notOk(called, 'no discovery at all without a GPU pool')
   const stop = startGpuSampler(reg, { ...metrics, registry: prom }, discover, 10)
-  await new Promise((r) => setTimeout(r, 40))
+  await new Promise((resolve) => setTimeout(resolve, 40))
   stop()
 })

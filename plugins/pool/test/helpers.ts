@@ -27,10 +27,21 @@ export function fakeProvisioner (): Provisioner & { calls: number } {
       if (spec.prepare_error) throw new Error(spec.prepare_error)
       const port = await freePort('127.0.0.1')
       return {
-        engine: 'fixture', version: 'fake-1', build_ref: null, digest: 'sha256:fake', build_flags: null, mode: 'embedded',
-        compute_mode: 'cpu', binary_path: null, engine_catalog_id: 'fake-engine-1', bin: process.execPath,
+        engine: 'fixture',
+        version: 'fake-1',
+        build_ref: null,
+        digest: 'sha256:fake',
+        build_flags: null,
+        mode: 'embedded',
+        compute_mode: 'cpu',
+        binary_path: null,
+        engine_catalog_id: 'fake-engine-1',
+        bin: process.execPath,
         args: [FAKE_ENGINE, '--port', String(port), '--model', o.model!.local_path, ...(spec.args ?? [])],
-        env: {}, ports: [port], workdir: process.cwd(), health: { url: `http://127.0.0.1:${port}/health`, kind: 'llamacpp' },
+        env: {},
+        ports: [port],
+        workdir: process.cwd(),
+        health: { url: `http://127.0.0.1:${port}/health`, kind: 'llamacpp' },
       }
     },
   }
@@ -48,7 +59,10 @@ export async function modelDir (t: Test, models: Record<string, unknown>): Promi
 /** A `fixture` pool in mode embedded with fast supervision and health settings. */
 export function fastPool (id: string, ref: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    id, engine: 'fixture', model: ref, devices: [],
+    id,
+    engine: 'fixture',
+    model: ref,
+    devices: [],
     provisioning: { mode: 'embedded', compute_policy: 'cpu-only', model: { ref } },
     supervision: { backoff_initial_ms: 40, backoff_max_ms: 200, breaker_max_restarts: 3, breaker_window_ms: 60_000, breaker_cooldown_ms: 60_000, drain_default_deadline_ms: 2000 },
     health_check: { interval_ms: 50, timeout_ms: 500, startup_timeout_ms: 3000, failure_threshold: 2 },

@@ -28,7 +28,7 @@ t.test('reload to a valid model: the new replica is healthy before the old one s
   t.equal(app.pool.registry.get('p')!.model_id, `file:${root}/b.json`)
   t.equal(app.pool.status('p')!.ready, true)
   t.not(current(app).replica.pid, old)
-  await new Promise((r) => setTimeout(r, 150))
+  await new Promise((resolve) => setTimeout(resolve, 150))
   t.ok(pidAlive(old), 'the old replica stays while it still processes a task')
   await (await request(`${oldBase}/control`, { method: 'POST', body: JSON.stringify({ busy: false }) })).body.dump()
   await waitFor('the old replica stops once idle', () => !pidAlive(old))
@@ -47,7 +47,10 @@ t.test('reload to a model that does not exist: 202, the error shows on health, t
   await waitFor('the outcome', () => app.pool.manager('p')!.operation?.state === 'failed')
   const health = (await app.inject({ url: '/v1/pools/p/health' })).json()
   t.match(health, {
-    ready: true, state: 'Ready', model_id: `file:${root}/a.json`, target_model: 'a.json',
+    ready: true,
+    state: 'Ready',
+    model_id: `file:${root}/a.json`,
+    target_model: 'a.json',
     last_error: /^reload to nope\.gguf failed at the model gate: .*nope\.gguf does not exist.*; still serving file:.*a\.json$/,
     operation: { kind: 'reload', state: 'failed', target_model: 'nope.gguf', error: /does not exist/ },
   })

@@ -60,7 +60,7 @@ t.test('an engine that keeps dying: delays grow ×2 within jitter bounds, then t
   delays.forEach((d, i) => t.ok(d >= steps[i]! / 2 && d <= steps[i]!, `retry ${i + 1} waits ${d} ms, within [${steps[i]! / 2}, ${steps[i]}]`))
   t.match(capture.records().find((r) => r.action === 'breaker-open'), { level: 50, backoff_ms: 60_000, last_error: /engine exited \(status 3\)/ })
   const calls = prov.calls
-  await new Promise((r) => setTimeout(r, 400))
+  await new Promise((resolve) => setTimeout(resolve, 400))
   t.equal(prov.calls, calls, 'no restart while the breaker is open')
   const health = (await app.inject({ url: '/v1/pools/p/health' })).json()
   t.match(health, { state: 'CircuitOpen', ready: false, backoff_ms: 60_000, last_error: /engine exited/ })
@@ -92,7 +92,7 @@ t.test('drain refuses new work at once, waits for running tasks, then stops the 
   t.match(app.pool.registry.get('p'), { draining: true, health: { ready: false }, state: 'Draining' })
   t.equal(app.pool.registry.slotsFree('p'), 0, 'no new leases')
   t.equal((await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'a.json' } })).statusCode, 409, 'a reload during the drain conflicts')
-  await new Promise((r) => setTimeout(r, 150))
+  await new Promise((resolve) => setTimeout(resolve, 150))
   t.ok(pidAlive(pid), 'the running task keeps its engine')
   app.pool.registry.releaseLease('p')
   await waitFor('Stopped', () => app.pool.registry.get('p')?.state === 'Stopped')
