@@ -6,7 +6,9 @@ import neostandard from 'neostandard'
  * expressions may run longer).
  */
 export default [
-  ...neostandard({ ts: true, ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**'] }),
+  // examples/adapter-echo stays exactly as a third party wrote it against the first SDK: the
+  // proof that an extension keeps working unchanged
+  ...neostandard({ ts: true, ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**', 'examples/adapter-echo/**'] }),
   {
     rules: {
       '@stylistic/max-len': ['error', { code: 160, ignoreUrls: true, ignoreRegExpLiterals: true }],

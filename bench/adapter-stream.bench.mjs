@@ -21,7 +21,11 @@ if (process.argv[2] === '--serve') {
   // the fake llama-server: frames as the real one writes them, 64 frames per write
   const { createServer } = await import('node:http')
   const server = createServer((req, res) => {
-    if (req.url === '/props') { res.writeHead(200, { 'content-type': 'application/json' }).end('{"build_info":"b-bench","total_slots":1,"default_generation_settings":{"n_ctx":2048}}'); return }
+    if (req.url === '/props') {
+      res.writeHead(200, { 'content-type': 'application/json' })
+        .end('{"build_info":"b-bench","total_slots":1,"default_generation_settings":{"n_ctx":2048}}')
+      return
+    }
     if (req.url === '/health') { res.writeHead(200).end('{"status":"ok"}'); return }
     let body = ''
     req.on('data', (c) => { body += c })
@@ -32,10 +36,16 @@ if (process.argv[2] === '--serve') {
       const pump = () => {
         while (i < n) {
           let chunk = ''
-          for (let k = 0; k < 64 && i < n; k++, i++) chunk += `data: {"index":0,"content":"tok${i % 10} ","tokens":[${i}],"stop":false,"id_slot":-1,"tokens_predicted":${i + 1},"tokens_evaluated":3}\n\n`
+          for (let k = 0; k < 64 && i < n; k++, i++) {
+            chunk += `data: {"index":0,"content":"tok${i % 10} ","tokens":[${i}],"stop":false,"id_slot":-1,` +
+              `"tokens_predicted":${i + 1},"tokens_evaluated":3}\n\n`
+          }
           if (!res.write(chunk)) { res.once('drain', pump); return }
         }
-        res.end(`data: {"index":0,"content":"","id_slot":0,"stop":true,"stop_type":"limit","tokens_predicted":${n},"tokens_evaluated":3,"timings":{"prompt_n":3,"prompt_ms":1,"predicted_n":${n},"predicted_ms":1}}\n\n`)
+        res.end(
+          `data: {"index":0,"content":"","id_slot":0,"stop":true,"stop_type":"limit","tokens_predicted":${n},"tokens_evaluated":3,` +
+          `"timings":{"prompt_n":3,"prompt_ms":1,"predicted_n":${n},"predicted_ms":1}}\n\n`
+        )
       }
       pump()
     })
@@ -52,12 +62,28 @@ if (process.argv[2] === '--serve') {
   await host.bind('p0', 'r0', adapter)
   const agent = new Agent({ connections: 1 })
   let n = 0
-  const task = () => ({ task_id: `b${n++}`, session_id: 's', workload: 'completion', model_ref: 'bench', engine: 'llamacpp', ctx: 0, priority: 'batch', prompt: 'go', max_tokens: TOKENS, deadline_ms: 600_000 })
+  const task = () => ({
+    task_id: `b${n++}`,
+    session_id: 's',
+    workload: 'completion',
+    model_ref: 'bench',
+    engine: 'llamacpp',
+    ctx: 0,
+    priority: 'batch',
+    prompt: 'go',
+    max_tokens: TOKENS,
+    deadline_ms: 600_000,
+  })
   const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 600_000, poolId: 'p0', replicaId: 'r0' })
 
   const variants = {
     async baseline () {
-      const res = await request(`${url}/completion`, { dispatcher: agent, method: 'POST', body: JSON.stringify({ prompt: 'go', n_predict: TOKENS, stream: true }), headers: { 'content-type': 'application/json' } })
+      const res = await request(`${url}/completion`, {
+        dispatcher: agent,
+        method: 'POST',
+        body: JSON.stringify({ prompt: 'go', n_predict: TOKENS, stream: true }),
+        headers: { 'content-type': 'application/json' },
+      })
       let tokens = 0
       const d = new SseDecoder((data) => { const v = JSON.parse(data); if (v.content) tokens++ })
       for await (const chunk of res.body) d.push(chunk)
@@ -67,7 +93,12 @@ if (process.argv[2] === '--serve') {
     // the floor any AsyncIterable<TokenEvent> adapter pays: the bare parse plus one event object
     // and one resolved promise per token, through a minimal hand-written iterator
     async floor () {
-      const res = await request(`${url}/completion`, { dispatcher: agent, method: 'POST', body: JSON.stringify({ prompt: 'go', n_predict: TOKENS, stream: true }), headers: { 'content-type': 'application/json' } })
+      const res = await request(`${url}/completion`, {
+        dispatcher: agent,
+        method: 'POST',
+        body: JSON.stringify({ prompt: 'go', n_predict: TOKENS, stream: true }),
+        headers: { 'content-type': 'application/json' },
+      })
       const body = res.body[Symbol.asyncIterator]()
       const q = []
       let qi = 0
@@ -94,7 +125,8 @@ if (process.argv[2] === '--serve') {
     },
     async host () {
       let tokens = 0
-      for await (const e of host.submit('p0', task(), { signal: new AbortController().signal, deadlineAt: Date.now() + 600_000 })) if (e.kind === 'token') tokens++
+      const events = host.submit('p0', task(), { signal: new AbortController().signal, deadlineAt: Date.now() + 600_000 })
+      for await (const e of events) if (e.kind === 'token') tokens++
       return tokens
     },
   }

@@ -43,10 +43,28 @@ if (process.argv[2] === 'server') {
     tasks: { trace_artifacts: process.argv[3] !== 'no-trace' },
     // the traces land in a temp folder, not the user's ~/.cache/llama-orch/artifacts
     catalog: { artifacts_root: artifacts },
-    pools: [{ id: 'pool0', engine: 'llamacpp', model: 'model0', ctx: 32768, slots_total: 64, devices: [], preload: false, provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] }, queue: { capacity: 100_000 } }],
+    pools: [{
+      id: 'pool0',
+      engine: 'llamacpp',
+      model: 'model0',
+      ctx: 32768,
+      slots_total: 64,
+      devices: [],
+      preload: false,
+      provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] },
+      queue: { capacity: 100_000 },
+    }],
   }, 'bench')
-  const app = await buildApp(manifest, { builtins: { adapter: { bench: async () => ext }, provisioner: {} }, logDestination: new Writable({ write (_c, _e, cb) { cb() } }) })
-  app.post('/bench/baseline', async (req, reply) => reply.code(202).send({ task_id: req.body.task_id, queue_position: 0, predicted_start_ms: 0, backoff_ms: 0 }))
+  const app = await buildApp(manifest, {
+    builtins: { adapter: { bench: async () => ext }, provisioner: {} },
+    logDestination: new Writable({ write (_c, _e, cb) { cb() } }),
+  })
+  app.post('/bench/baseline', async (req, reply) => reply.code(202).send({
+    task_id: req.body.task_id,
+    queue_position: 0,
+    predicted_start_ms: 0,
+    backoff_ms: 0,
+  }))
   await app.ready()
   app.pool.registry.upsert('pool0', { state: 'Ready', health: { live: true, ready: true }, slots_total: 64 })
   await app.adapterHost.bind('pool0', 'r0', adapter)
@@ -60,7 +78,18 @@ if (process.argv[2] === 'server') {
   const rounds = Number(process.argv[3] ?? 3)
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 })
   const session = randomUUID()
-  const body = () => JSON.stringify({ task_id: randomUUID(), session_id: session, workload: 'completion', model_ref: 'model0', engine: 'llamacpp', ctx: 0, priority: 'interactive', max_tokens: 1, deadline_ms: 60_000, prompt: 'Hello' })
+  const body = () => JSON.stringify({
+    task_id: randomUUID(),
+    session_id: session,
+    workload: 'completion',
+    model_ref: 'model0',
+    engine: 'llamacpp',
+    ctx: 0,
+    priority: 'interactive',
+    max_tokens: 1,
+    deadline_ms: 60_000,
+    prompt: 'Hello',
+  })
 
   const load = async (path, clients, each) => {
     const lat = []
@@ -92,14 +121,23 @@ if (process.argv[2] === 'server') {
     }
   }
   const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1] }
-  console.log(`POST latency over 127.0.0.1, ${rounds} rounds (median of per-round p50/p99), trace artifacts ${process.argv[4] === 'no-trace' ? 'off' : 'on'}, node ${process.version}\n`)
+  console.log(
+    `POST latency over 127.0.0.1, ${rounds} rounds (median of per-round p50/p99), ` +
+    `trace artifacts ${process.argv[4] === 'no-trace' ? 'off' : 'on'}, node ${process.version}\n`
+  )
   console.log('load'.padEnd(12) + 'route'.padEnd(18) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'req/s'.padStart(9) + '  p50 / p99 vs baseline')
   for (const [label] of cases) {
     const base = out[`${label}|/bench/baseline`]
     for (const path of ['/bench/baseline', '/v1/tasks']) {
       const rs = out[`${label}|${path}`]
-      const ratio = path === '/v1/tasks' ? `  ${(med(rs.map((x) => x.p50)) / med(base.map((x) => x.p50))).toFixed(2)} / ${(med(rs.map((x) => x.p99)) / med(base.map((x) => x.p99))).toFixed(2)}` : ''
-      console.log(label.padEnd(12) + path.padEnd(18) + med(rs.map((x) => x.p50)).toFixed(3).padStart(9) + med(rs.map((x) => x.p99)).toFixed(3).padStart(9) + Math.round(med(rs.map((x) => x.rps))).toString().padStart(9) + ratio)
+      const ratio = path === '/v1/tasks'
+        ? `  ${(med(rs.map((x) => x.p50)) / med(base.map((x) => x.p50))).toFixed(2)} / ${(med(rs.map((x) => x.p99)) / med(base.map((x) => x.p99))).toFixed(2)}`
+        : ''
+      console.log(
+        label.padEnd(12) + path.padEnd(18) +
+        med(rs.map((x) => x.p50)).toFixed(3).padStart(9) + med(rs.map((x) => x.p99)).toFixed(3).padStart(9) +
+        Math.round(med(rs.map((x) => x.rps))).toString().padStart(9) + ratio
+      )
     }
   }
   child.send('exit')

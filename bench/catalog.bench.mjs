@@ -73,7 +73,10 @@ const ensured = await best('ensurePresent (download, verify, rename, register)',
   const p = createModelProvisioner({ store, policy, fetch: { concurrency: 4, hf_cli: false, hf_endpoint: null, idle_timeout_ms: 30000 } })
   await p.ensurePresent(url, digest)
 })
-console.log(`ratio staging/baseline: ${(base / staged).toFixed(2)}  ensurePresent/baseline: ${(base / ensured).toFixed(2)}  staging/(baseline+sha256+fsync): ${(synced / staged).toFixed(2)}  (baseline+sha256/baseline: ${(base / hashed).toFixed(2)})`)
+console.log(
+  `ratio staging/baseline: ${(base / staged).toFixed(2)}  ensurePresent/baseline: ${(base / ensured).toFixed(2)}  ` +
+  `staging/(baseline+sha256+fsync): ${(synced / staged).toFixed(2)}  (baseline+sha256/baseline: ${(base / hashed).toFixed(2)})`
+)
 
 console.log(`\ncatalog writes: ${ENTRIES} puts into one index`)
 const store = new CatalogStore(join(dir, 'writes')).open()
@@ -92,7 +95,10 @@ for (let i = 0; i < 50; i++) {
   plain.push(Number(process.hrtime.bigint() - t0) / 1e6)
 }
 const q = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]
-console.log(`put (lock, re-read, temp+fsync, rename, fsync dir)   p50 ${q(lat, 0.5).toFixed(2)} ms  p99 ${q(lat, 0.99).toFixed(2)} ms  (last ${lat.at(-1).toFixed(2)} ms at ${ENTRIES} entries)`)
+console.log(
+  `put (lock, re-read, temp+fsync, rename, fsync dir)   p50 ${q(lat, 0.5).toFixed(2)} ms  p99 ${q(lat, 0.99).toFixed(2)} ms  ` +
+  `(last ${lat.at(-1).toFixed(2)} ms at ${ENTRIES} entries)`
+)
 console.log(`plain writeFile of the same ${ENTRIES}-entry index (baseline)  p50 ${q(plain, 0.5).toFixed(2)} ms`)
 console.log(`ratio put/plain write at p50: ${(q(lat, 0.5) / q(plain, 0.5)).toFixed(1)}x`)
 const N = 200_000

@@ -26,7 +26,11 @@ const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 const median = (xs) => pct(xs, 50)
 
 async function overHttp () {
-  const proc = spawn(process.execPath, [WORKER_ENTRY, '--model', model, '--port', '0', '--threads', '1', '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const proc = spawn(
+    process.execPath,
+    [WORKER_ENTRY, '--model', model, '--port', '0', '--threads', '1', '--exit-on-stdin-close'],
+    { stdio: ['pipe', 'pipe', 'inherit'] }
+  )
   let out = ''
   proc.stdout.on('data', (d) => { out += d })
   while (!/"event":"ready"/.test(out)) await new Promise((resolve) => setTimeout(resolve, 20))
@@ -35,7 +39,10 @@ async function overHttp () {
   const rate = []
   for (let i = 0; i < TASKS + WARMUP; i++) {
     const t0 = performance.now()
-    const res = await request(`${base}/completion`, { method: 'POST', body: JSON.stringify({ prompt: PROMPT, n_predict: TOKENS, temperature: 0, stream: true, cache_prompt: false }) })
+    const res = await request(`${base}/completion`, {
+      method: 'POST',
+      body: JSON.stringify({ prompt: PROMPT, n_predict: TOKENS, temperature: 0, stream: true, cache_prompt: false }),
+    })
     let first
     let n = 0
     for await (const chunk of res.body) {
@@ -76,9 +83,18 @@ async function inProcess () {
 
 const worker = await overHttp()
 const direct = await inProcess()
-const row = (label, r) => console.log(`${label.padEnd(34)} TTFT p50 ${median(r.ttft).toFixed(2).padStart(6)} ms  p99 ${pct(r.ttft, 99).toFixed(2).padStart(6)} ms  ${Math.round(median(r.rate)).toString().padStart(6)} tok/s (median)`)
+const row = (label, r) => console.log(
+  `${label.padEnd(34)} TTFT p50 ${median(r.ttft).toFixed(2).padStart(6)} ms  p99 ${pct(r.ttft, 99).toFixed(2).padStart(6)} ms  ` +
+  `${Math.round(median(r.rate)).toString().padStart(6)} tok/s (median)`
+)
 row('node-llama-cpp in-process (base)', direct)
 row('embedded worker, /completion SSE', worker)
-console.log(`\nworker − in-process: TTFT p50 +${(median(worker.ttft) - median(direct.ttft)).toFixed(2)} ms, p99 +${(pct(worker.ttft, 99) - pct(direct.ttft, 99)).toFixed(2)} ms`)
-console.log(`ratio worker/in-process: TTFT p50 ${(median(worker.ttft) / median(direct.ttft)).toFixed(2)}, tokens/s ${(median(worker.rate) / median(direct.rate)).toFixed(3)}`)
+console.log(
+  `\nworker − in-process: TTFT p50 +${(median(worker.ttft) - median(direct.ttft)).toFixed(2)} ms, ` +
+  `p99 +${(pct(worker.ttft, 99) - pct(direct.ttft, 99)).toFixed(2)} ms`
+)
+console.log(
+  `ratio worker/in-process: TTFT p50 ${(median(worker.ttft) / median(direct.ttft)).toFixed(2)}, ` +
+  `tokens/s ${(median(worker.rate) / median(direct.rate)).toFixed(3)}`
+)
 console.log(`node ${process.version}, ${TASKS} tasks × ${TOKENS} tokens, threads 1, prompt ${JSON.stringify(PROMPT)}`)

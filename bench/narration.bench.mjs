@@ -8,7 +8,18 @@ import { createLogger, createNarrator } from '../dist/plugins/narration/index.js
 const N = Number(process.argv[2] ?? 200_000)
 const sink = () => new Writable({ write (_c, _e, cb) { cb() } })
 
-const fields = { actor: 'adapter-host', action: 'end', target: 'llamacpp', task_id: '0b7f6c1e-2f0e-4d5b-9d0a-0c1d2e3f4a5b', pool_id: 'p0', replica_id: 'r0', engine_version: 'b5000', tokens_in: 12, tokens_out: 64, decode_time_ms: 812 }
+const fields = {
+  actor: 'adapter-host',
+  action: 'end',
+  target: 'llamacpp',
+  task_id: '0b7f6c1e-2f0e-4d5b-9d0a-0c1d2e3f4a5b',
+  pool_id: 'p0',
+  replica_id: 'r0',
+  engine_version: 'b5000',
+  tokens_in: 12,
+  tokens_out: 64,
+  decode_time_ms: 812,
+}
 const human = 'adapter-host ends task 0b7f6c1e on llamacpp p0/r0 after 64 tokens'
 const secretFields = { ...fields, headers: { authorization: 'Bearer abcdef' }, url: 'https://u:p@h/x?api_key=zz' }
 

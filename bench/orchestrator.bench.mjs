@@ -30,7 +30,13 @@ const manifest = parseManifest({
   adapters: ['llamacpp'],
   catalog: { root, artifacts_store: 'memory' },
   sse: { micro_batch_ms: MICRO_BATCH_MS },
-  pools: [{ id: 'tiny', engine: 'llamacpp', model: 'tiny', devices: [], provisioning: { mode: 'embedded', compute_policy: 'cpu-only', model: { ref: 'tiny.gguf' } } }],
+  pools: [{
+    id: 'tiny',
+    engine: 'llamacpp',
+    model: 'tiny',
+    devices: [],
+    provisioning: { mode: 'embedded', compute_policy: 'cpu-only', model: { ref: 'tiny.gguf' } },
+  }],
 }, 'bench manifest')
 const sink = new Writable({ write (_chunk, _enc, cb) { cb() } })
 const app = await buildApp(manifest, { logger: createLogger({ level: 'info', destination: sink }) })
@@ -78,7 +84,19 @@ async function direct () {
 }
 
 async function orchestrated () {
-  const task = { task_id: randomUUID(), session_id: randomUUID(), workload: 'completion', model_ref: 'tiny', engine: 'llamacpp', ctx: 0, priority: 'interactive', prompt: PROMPT, max_tokens: TOKENS, seed: 1, deadline_ms: 60_000 }
+  const task = {
+    task_id: randomUUID(),
+    session_id: randomUUID(),
+    workload: 'completion',
+    model_ref: 'tiny',
+    engine: 'llamacpp',
+    ctx: 0,
+    priority: 'interactive',
+    prompt: PROMPT,
+    max_tokens: TOKENS,
+    seed: 1,
+    deadline_ms: 60_000,
+  }
   const t0 = performance.now()
   const admitted = await request(`${base}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(task) })
   if (admitted.statusCode !== 202) throw new Error(`admission ${admitted.statusCode}: ${await admitted.body.text()}`)
@@ -102,14 +120,33 @@ await app.close()
 
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))] }
 const of = (name, key) => runs[name].map((r) => r[key])
-const row = (label, name) => console.log(`${label.padEnd(36)} TTFT p50 ${pct(of(name, 'ttft'), 50).toFixed(2).padStart(6)} ms  p99 ${pct(of(name, 'ttft'), 99).toFixed(2).padStart(6)} ms  ${Math.round(pct(of(name, 'rate'), 50)).toString().padStart(6)} tok/s (median)  ${pct(of(name, 'tokens'), 50)} tokens`)
+const row = (label, name) => console.log(
+  `${label.padEnd(36)} TTFT p50 ${pct(of(name, 'ttft'), 50).toFixed(2).padStart(6)} ms  p99 ${pct(of(name, 'ttft'), 99).toFixed(2).padStart(6)} ms  ` +
+  `${Math.round(pct(of(name, 'rate'), 50)).toString().padStart(6)} tok/s (median)  ${pct(of(name, 'tokens'), 50)} tokens`
+)
 row('direct to the worker (base)', 'direct')
 row('through the orchestrator', 'orchestrated')
-console.log(`CPU of this process (client, plus the orchestrator on its path) per token, median: direct ${pct(of('direct', 'cpuPerToken'), 50).toFixed(1)} µs, orchestrator ${pct(of('orchestrated', 'cpuPerToken'), 50).toFixed(1)} µs`)
-console.log(`the engine's own decode time per task (its timings.predicted_ms), median: direct ${pct(of('direct', 'engineMs'), 50).toFixed(2)} ms, orchestrator ${pct(of('orchestrated', 'engineMs'), 50).toFixed(2)} ms`)
-console.log(`tail after the last token (end frame, stream close) p50: direct ${pct(of('direct', 'tail'), 50).toFixed(2)} ms, orchestrator ${pct(of('orchestrated', 'tail'), 50).toFixed(2)} ms`)
+console.log(
+  `CPU of this process (client, plus the orchestrator on its path) per token, median: direct ${pct(of('direct', 'cpuPerToken'), 50).toFixed(1)} µs, ` +
+  `orchestrator ${pct(of('orchestrated', 'cpuPerToken'), 50).toFixed(1)} µs`
+)
+console.log(
+  `the engine's own decode time per task (its timings.predicted_ms), median: direct ${pct(of('direct', 'engineMs'), 50).toFixed(2)} ms, ` +
+  `orchestrator ${pct(of('orchestrated', 'engineMs'), 50).toFixed(2)} ms`
+)
+console.log(
+  `tail after the last token (end frame, stream close) p50: direct ${pct(of('direct', 'tail'), 50).toFixed(2)} ms, ` +
+  `orchestrator ${pct(of('orchestrated', 'tail'), 50).toFixed(2)} ms`
+)
 const d = (p) => pct(of('orchestrated', 'ttft'), p) - pct(of('direct', 'ttft'), p)
 const rateRatio = pct(of('orchestrated', 'rate'), 50) / pct(of('direct', 'rate'), 50)
 console.log(`\nadded TTFT: p50 ${d(50) >= 0 ? '+' : ''}${d(50).toFixed(2)} ms, p99 ${d(99) >= 0 ? '+' : ''}${d(99).toFixed(2)} ms (target ≤ 2 ms at p50)`)
-console.log(`ratio orchestrator/direct: TTFT p50 ${(pct(of('orchestrated', 'ttft'), 50) / pct(of('direct', 'ttft'), 50)).toFixed(2)}, p99 ${(pct(of('orchestrated', 'ttft'), 99) / pct(of('direct', 'ttft'), 99)).toFixed(2)}, tokens/s ${rateRatio.toFixed(3)} (${((1 - rateRatio) * 100).toFixed(1)}% lost; target ≤ 2%)`)
-console.log(`node ${process.version}, ${TASKS} tasks per path × ${TOKENS} tokens max, sse.micro_batch_ms ${MICRO_BATCH_MS}, embedded worker threads 1, prompt ${JSON.stringify(PROMPT)}`)
+console.log(
+  `ratio orchestrator/direct: TTFT p50 ${(pct(of('orchestrated', 'ttft'), 50) / pct(of('direct', 'ttft'), 50)).toFixed(2)}, ` +
+  `p99 ${(pct(of('orchestrated', 'ttft'), 99) / pct(of('direct', 'ttft'), 99)).toFixed(2)}, ` +
+  `tokens/s ${rateRatio.toFixed(3)} (${((1 - rateRatio) * 100).toFixed(1)}% lost; target ≤ 2%)`
+)
+console.log(
+  `node ${process.version}, ${TASKS} tasks per path × ${TOKENS} tokens max, sse.micro_batch_ms ${MICRO_BATCH_MS}, ` +
+  `embedded worker threads 1, prompt ${JSON.stringify(PROMPT)}`
+)

@@ -112,12 +112,18 @@ if (ROLE === 'server') {
   }
   const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1] }
   console.log(`SSE emitter, ${rounds} rounds (median), node ${process.version}; ratios vs naive in the same round\n`)
-  console.log('shape'.padEnd(34) + 'mode'.padEnd(13) + 'tokens/s'.padStart(11) + 'CPU-s/1M tok'.padStart(14) + 'tok/s ratio'.padStart(13) + 'CPU ratio'.padStart(11))
+  console.log(
+    'shape'.padEnd(34) + 'mode'.padEnd(13) + 'tokens/s'.padStart(11) +
+    'CPU-s/1M tok'.padStart(14) + 'tok/s ratio'.padStart(13) + 'CPU ratio'.padStart(11)
+  )
   for (const [label] of shapes) {
     for (const m of modes) {
       const rs = results[`${label}|${m}`]
-      console.log(label.padEnd(34) + m.padEnd(13) + Math.round(med(rs.map((x) => x.tps))).toString().padStart(11) +
-        med(rs.map((x) => x.cpuPerM)).toFixed(2).padStart(14) + med(rs.map((x) => x.tpsRatio)).toFixed(2).padStart(13) + med(rs.map((x) => x.cpuRatio)).toFixed(2).padStart(11))
+      console.log(
+        label.padEnd(34) + m.padEnd(13) + Math.round(med(rs.map((x) => x.tps))).toString().padStart(11) +
+        med(rs.map((x) => x.cpuPerM)).toFixed(2).padStart(14) + med(rs.map((x) => x.tpsRatio)).toFixed(2).padStart(13) +
+        med(rs.map((x) => x.cpuRatio)).toFixed(2).padStart(11)
+      )
     }
   }
   child.send('exit')

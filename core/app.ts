@@ -82,7 +82,11 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await registerExtensions(app, extensions.adapters)
     const uncovered = engineCoverageIssues(manifest.pools, app.adapters.engines())
     if (uncovered.length > 0) throw new ManifestError(opts.source ?? 'manifest', uncovered)
-    await app.register(pool, { pools: manifest.pools, engineEnv: manifest.policy.engine_env_passthrough, runDir: manifest.server.run_dir ?? join(homedir(), '.cache', 'llama-orch', 'run') })
+    await app.register(pool, {
+      pools: manifest.pools,
+      engineEnv: manifest.policy.engine_env_passthrough,
+      runDir: manifest.server.run_dir ?? join(homedir(), '.cache', 'llama-orch', 'run'),
+    })
     const clock = opts.clock ? { clock: opts.clock } : {}
     await app.register(placement, { ...manifest.placement, ...clock })
     await app.register(sessions, { ...manifest.sessions, ...clock })

@@ -104,7 +104,10 @@ async function configCheck (args: string[], io: Io): Promise<number> {
       if (uncovered.length > 0) throw new ManifestError(file, uncovered)
     }
     const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
-    io.out(`${file}: valid (${count(manifest.pools.length, 'pool')}, ${count(extensions.adapters.length, 'adapter')}, ${count(extensions.providers.length, 'provider')})`)
+    io.out(
+      `${file}: valid (${count(manifest.pools.length, 'pool')}, ${count(extensions.adapters.length, 'adapter')}, ` +
+      `${count(extensions.providers.length, 'provider')})`
+    )
     return 0
   } catch (err) {
     if (!(err instanceof ManifestError)) throw err

@@ -94,10 +94,16 @@ async function resolveOne (w: Wanted, importer: Importer, builtins: Builtins): P
     return fail(`"${w.name}" must export a Fastify plugin as its default export`)
   }
   if (descriptor.kind !== w.kind) {
-    return fail(`"${w.name}" is a ${descriptor.kind}, but it is listed under ${w.kind === 'adapter' ? 'adapters' : 'providers'}; move it to ${descriptor.kind === 'adapter' ? 'adapters' : 'providers'}`)
+    return fail(
+      `"${w.name}" is a ${descriptor.kind}, but it is listed under ${w.kind === 'adapter' ? 'adapters' : 'providers'}; ` +
+      `move it to ${descriptor.kind === 'adapter' ? 'adapters' : 'providers'}`
+    )
   }
   if (descriptor.apiVersion !== EXTENSION_API) {
-    return fail(`"${w.name}" targets extension API v${descriptor.apiVersion}, but this llama-orch speaks v${EXTENSION_API}; install a version of it built for v${EXTENSION_API}`)
+    return fail(
+      `"${w.name}" targets extension API v${descriptor.apiVersion}, but this llama-orch speaks v${EXTENSION_API}; ` +
+      `install a version of it built for v${EXTENSION_API}`
+    )
   }
   const options = Value.Default(descriptor.optionsSchema, Value.Clone(w.options)) as Record<string, unknown>
   const optionIssues = schemaIssues(descriptor.optionsSchema, options)

@@ -22,7 +22,12 @@ export function manifestRuleIssues (manifest: Partial<Manifest>): Issue[] {
     }
     issues.push(...provisioningIssues(pool, at), ...deviceIssues(pool, at))
   })
-  issues.push(...bucketIssues(manifest), ...breakerIssues(manifest), ...duplicateExtensionIssues(manifest, 'adapters'), ...duplicateExtensionIssues(manifest, 'providers'))
+  issues.push(
+    ...bucketIssues(manifest),
+    ...breakerIssues(manifest),
+    ...duplicateExtensionIssues(manifest, 'adapters'),
+    ...duplicateExtensionIssues(manifest, 'providers')
+  )
   return issues
 }
 
@@ -58,9 +63,15 @@ function deviceIssues (pool: PoolLike, at: string): Issue[] {
     issues.push({ path: `${at}/tensor_split`, message: `has ${split.length} ratios for ${devices.length} devices; give one ratio per device` })
   } else if (Array.isArray(split) && mode === 'embedded') {
     // node-llama-cpp spreads layers over the visible GPUs itself and takes no split ratios
-    issues.push({ path: `${at}/tensor_split`, message: 'cannot be honoured in embedded mode (node-llama-cpp places layers itself); remove it, or use a llama.cpp source or binary engine' })
+    issues.push({
+      path: `${at}/tensor_split`,
+      message: 'cannot be honoured in embedded mode (node-llama-cpp places layers itself); remove it, or use a llama.cpp source or binary engine',
+    })
   } else if (Array.isArray(split) && mode === 'external') {
-    issues.push({ path: `${at}/tensor_split`, message: 'cannot be honoured for an external engine (you start it); remove it and pass the split to the engine itself' })
+    issues.push({
+      path: `${at}/tensor_split`,
+      message: 'cannot be honoured for an external engine (you start it); remove it and pass the split to the engine itself',
+    })
   }
   return issues
 }
@@ -75,7 +86,10 @@ function bucketIssues (manifest: Partial<Manifest>): Issue[] {
 function breakerIssues (manifest: Partial<Manifest>): Issue[] {
   const b = manifest.adapter_host?.breaker
   if (typeof b?.cooldown_ms !== 'number' || typeof b.max_cooldown_ms !== 'number' || b.max_cooldown_ms >= b.cooldown_ms) return []
-  return [{ path: '/adapter_host/breaker/max_cooldown_ms', message: `is ${b.max_cooldown_ms}, below cooldown_ms ${b.cooldown_ms}; the cap must be at least the first cool-down` }]
+  return [{
+    path: '/adapter_host/breaker/max_cooldown_ms',
+    message: `is ${b.max_cooldown_ms}, below cooldown_ms ${b.cooldown_ms}; the cap must be at least the first cool-down`,
+  }]
 }
 
 function duplicateExtensionIssues (manifest: Partial<Manifest>, list: 'adapters' | 'providers'): Issue[] {

@@ -24,7 +24,11 @@ export const ServerConfig = Strict({
 export const PolicyConfig = Strict({
   allow_outbound_network: Type.Boolean({ default: false, description: 'any download (models, engines, images) needs this' }),
   outbound_allowlist: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'hosts downloads may reach; empty = any host once allowed' }),
-  engine_env_passthrough: Type.Array(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*\\*?$' }), { default: [], description: 'environment variables engines inherit beyond the built-in whitelist (PATH, HOME, locale, CUDA_*, GGML_*, …); a trailing * matches a prefix. Secrets are not inherited unless listed here' }),
+  engine_env_passthrough: Type.Array(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*\\*?$' }), {
+    default: [],
+    description: 'environment variables engines inherit beyond the built-in whitelist (PATH, HOME, locale, CUDA_*, GGML_*, …); ' +
+      'a trailing * matches a prefix. Secrets are not inherited unless listed here',
+  }),
   allow_package_installs: Type.Boolean({ default: false, description: 'system package installs by engine provisioners' }),
   allow_binary_downloads: Type.Boolean({ default: false, description: 'prebuilt engine binary downloads' }),
 }, { default: {} })
@@ -65,4 +69,3 @@ export const Manifest = Strict({
 
 export type Manifest = Static<typeof Manifest>
 export type ExtensionEntry = Static<typeof ExtensionEntry>
-export type ExtensionKind = 'adapter' | 'provisioner'

@@ -52,7 +52,12 @@ async function run (argv: string[], io: CliIo, deps: ModelsCliDeps): Promise<num
   if (sub === undefined || sub === '-h' || sub === '--help') { io.out(MODELS_USAGE); return 0 }
   let parsed
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { config: { type: 'string' }, root: { type: 'string' }, digest: { type: 'string' }, json: { type: 'boolean' } } })
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: { config: { type: 'string' }, root: { type: 'string' }, digest: { type: 'string' }, json: { type: 'boolean' } },
+    })
   } catch (err) { throw new ORC_ERR_CLI_USAGE((err as Error).message) }
   const { values, positionals } = parsed
   const manifest: Manifest = values.config !== undefined ? await loadManifest(values.config) : parseManifest({ pools: [] }, 'defaults')
@@ -105,7 +110,8 @@ async function run (argv: string[], io: CliIo, deps: ModelsCliDeps): Promise<num
     const res = await store.delete(id)
     if (!res.deleted) { io.err(`llama-orch: no model ${JSON.stringify(id)} in the catalog at ${store.root}`); return 1 }
     if (res.artifact_error) io.err(res.artifact_error)
-    io.out(`removed ${id}${res.artifact === 'removed' ? ' and its files' : res.artifact === 'external' ? ' (its files are not the catalog\'s and were kept)' : ''}`)
+    const kept = res.artifact === 'removed' ? ' and its files' : res.artifact === 'external' ? ' (its files are not the catalog\'s and were kept)' : ''
+    io.out(`removed ${id}${kept}`)
     return res.artifact_error ? 1 : 0
   }
   throw new ORC_ERR_CLI_USAGE(`unknown command "models ${sub}"`)

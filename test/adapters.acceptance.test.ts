@@ -42,10 +42,27 @@ t.test('a manifest naming the npm package orc-adapter-echo boots, lists engine e
   const calls = engineCalls
   const caps = (await app.inject({ url: '/v1/capabilities' })).json()
   t.equal(engineCalls, calls, 'GET /v1/capabilities contacts no engine')
-  t.match(caps.engines, [{ engine: 'echo', ctx_max: 4096, concurrency: 3, engine_version: 'echo-1.0.0', supported_workloads: ['completion'], pools: [{ pool_id: 'echo0', replicas: 1, slots_total: 3, ready: true }] }])
+  t.match(caps.engines, [{
+    engine: 'echo',
+    ctx_max: 4096,
+    concurrency: 3,
+    engine_version: 'echo-1.0.0',
+    supported_workloads: ['completion'],
+    pools: [{ pool_id: 'echo0', replicas: 1, slots_total: 3, ready: true }],
+  }])
 
-  const events = await collect(app.adapterHost.submit('echo0', { task_id: 'task-1', session_id: 's', workload: 'completion', model_ref: 'echo', engine: 'echo', ctx: 0, priority: 'interactive', prompt: 'hello from npm', max_tokens: 16, deadline_ms: 5000 },
-    { signal: new AbortController().signal, deadlineAt: Date.now() + 5000 }))
+  const events = await collect(app.adapterHost.submit('echo0', {
+    task_id: 'task-1',
+    session_id: 's',
+    workload: 'completion',
+    model_ref: 'echo',
+    engine: 'echo',
+    ctx: 0,
+    priority: 'interactive',
+    prompt: 'hello from npm',
+    max_tokens: 16,
+    deadline_ms: 5000,
+  }, { signal: new AbortController().signal, deadlineAt: Date.now() + 5000 }))
   t.same(events.map((e) => e.kind), ['started', 'token', 'token', 'token', 'end'])
   t.equal(events.filter((e) => e.kind === 'token').map((e) => (e.data as { t: string }).t).join(''), 'hello from npm')
   t.match(capture.find({ actor: 'orchestratord', action: 'load', target: 'orc-adapter-echo' }), [{ builtin: false }])
@@ -80,13 +97,27 @@ t.test('secrets in adapter options or the environment never reach logs, errors, 
   const cfg = manifestOf({ pools }).pools
   await app.adapterHost.bind('oai', 'r0', app.adapters.get('openai')!.create({ poolId: 'oai', replicaId: 'r0', baseUrl: 'http://unused', pool: cfg[0]! }))
   await app.adapterHost.bind('ll', 'r0', app.adapters.get('llamacpp')!.create({ poolId: 'll', replicaId: 'r0', baseUrl: llama.url, pool: cfg[1]! }))
-  const req = (id: string, engine: string) => ({ task_id: id, session_id: 's', workload: 'completion' as const, model_ref: 'm', engine, ctx: 0, priority: 'interactive' as const, prompt: 'hi', max_tokens: 4, deadline_ms: 5000 })
+  const req = (id: string, engine: string) => ({
+    task_id: id,
+    session_id: 's',
+    workload: 'completion' as const,
+    model_ref: 'm',
+    engine,
+    ctx: 0,
+    priority: 'interactive' as const,
+    prompt: 'hi',
+    max_tokens: 4,
+    deadline_ms: 5000,
+  })
   const o = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 5000 })
 
   const denied = await collect(app.adapterHost.submit('oai', req('s1', 'openai'), o()))
   t.match(denied, [{ kind: 'error', data: { kind: 'ADAPTER', upstream_status: 401 } }])
   t.same(await app.adapterHost.health('oai'), { live: true, ready: false }, '401 flips health to not ready')
-  llama.faults.statuses.push({ status: 503, body: `{"error":{"code":503,"message":"Loading model; Authorization: Bearer ${envSecret}","type":"unavailable_error"}}` })
+  llama.faults.statuses.push({
+    status: 503,
+    body: `{"error":{"code":503,"message":"Loading model; Authorization: Bearer ${envSecret}","type":"unavailable_error"}}`,
+  })
   llama.faults.errorAfter = 1
   const failed = await collect(app.adapterHost.submit('ll', req('s2', 'llamacpp'), o()))
   t.equal(llama.hits('/completion')[0]!.headers.authorization, `Bearer ${envSecret}`, 'the key did go to the engine')

@@ -37,13 +37,16 @@ function one (t: Test, files: Map<string, string>, pattern: string | RegExp, wha
 }
 
 t.test('an upward import fails the check, naming the file and the rule it breaks', async (t) => {
-  one(t, withFile('lib/upward.ts', "import { pool } from '../plugins/pool/index.js'\n"), 'lib/upward.ts: lib/ imports plugins/pool/index.ts; lib/ may import sdk/ and lib/ only')
-  one(t, withFile('sdk/upward.ts', "import { NAMES } from '../lib/names.js'\n"), 'sdk/upward.ts: sdk/ imports lib/names.ts; the SDK imports nothing of the project but itself')
+  one(t, withFile('lib/upward.ts', "import { pool } from '../plugins/pool/index.js'\n"),
+    'lib/upward.ts: lib/ imports plugins/pool/index.ts; lib/ may import sdk/ and lib/ only')
+  one(t, withFile('sdk/upward.ts', "import { NAMES } from '../lib/names.js'\n"),
+    'sdk/upward.ts: sdk/ imports lib/names.ts; the SDK imports nothing of the project but itself')
   one(t, withFile('sdk/runtime.ts', "import Fastify from 'fastify'\n"), /sdk\/ imports "fastify" at run time/)
   one(t, withFile('sdk/pino.ts', "import pino from 'pino'\n"), /sdk\/ imports "pino"; the SDK may import typebox, Fastify types/)
   one(t, withFile('extensions/adapter-x/index.ts', "import type { Pool } from '../../plugins/pool/index.js'\n"), /extensions\/adapter-x imports plugins\/pool\/index\.ts; an extension may import sdk\/, lib\/ and its own folder only/)
   one(t, withFile('extensions/adapter-x/index.ts', "import { x } from '../provider-embedded/index.js'\n"), /an extension may import/)
-  one(t, withFile('plugins/health/peek.ts', "import type { PoolManager } from '../pool/manager.js'\n"), 'plugins/health/peek.ts: plugins/health imports plugins/pool/manager.ts; reach another plugin through its index.ts')
+  one(t, withFile('plugins/health/peek.ts', "import type { PoolManager } from '../pool/manager.js'\n"),
+    'plugins/health/peek.ts: plugins/health imports plugins/pool/manager.ts; reach another plugin through its index.ts')
   one(t, withFile('plugins/health/peek.ts', "import { poolRoutes } from '../pool/index.js'\n"), /plugins\/health imports plugins\/pool\/index\.ts at run time; use `import type`/)
   one(t, withFile('plugins/health/peek.ts', "const m = await import('../pool/index.js')\n"), /at run time/, 'a dynamic import is a run-time import')
   one(t, withFile('plugins/pool/fixtures.ts', "import { x } from '../../test/helpers/build.js'\n"), /not part of the layered source/)
@@ -51,9 +54,15 @@ t.test('an upward import fails the check, naming the file and the rule it breaks
 
 t.test('what the table allows passes', async (t) => {
   const allowed = [
-    ['plugins/health/peek.ts', "import type { Pool } from '../pool/index.js'\nimport { NAMES } from '../../lib/names.js'\nimport { ApiError } from '../../sdk/api.js'\n"],
+    [
+      'plugins/health/peek.ts',
+      "import type { Pool } from '../pool/index.js'\nimport { NAMES } from '../../lib/names.js'\nimport { ApiError } from '../../sdk/api.js'\n",
+    ],
     ['plugins/health/types.ts', "type P = import('../pool/index.js').Pool\nexport type { P }\n"],
-    ['extensions/adapter-x/index.ts', "import { httpAdapterPlugin } from '../../lib/adapter-kit/plugin.js'\nimport { EXTENSION_API } from '../../sdk/index.js'\n"],
+    [
+      'extensions/adapter-x/index.ts',
+      "import { httpAdapterPlugin } from '../../lib/adapter-kit/plugin.js'\nimport { EXTENSION_API } from '../../sdk/index.js'\n",
+    ],
     ['sdk/extra.ts', "import type { FastifyInstance } from 'fastify'\nimport { Type } from 'typebox'\nimport { createHash } from 'node:crypto'\n"],
     ['core/extra.ts', "import pool from '../plugins/pool/index.js'\nimport { x } from '../extensions/provider-embedded/index.js'\n"],
   ] as const

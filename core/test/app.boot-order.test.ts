@@ -28,7 +28,10 @@ t.test('every stage of the boot graph is registered, in order', async (t) => {
   const stagePositions = positions.slice(0, BOOT_ORDER.length)
   t.same(stagePositions, [...stagePositions].sort((a, b) => a - b), 'printPlugins lists the stages in boot order')
   t.ok(positions.at(-1)! > tree.indexOf(NAMES.adapters) && positions.at(-1)! < tree.indexOf(NAMES.pool), 'adapters load between their registry and the pool')
-  for (const d of ['narration', 'metrics', 'catalog', 'models', 'artifacts', 'provisioners', 'adapters', 'adapterHost', 'pool', 'placement', 'sessions', 'dataplane'] as const) {
+  for (const d of [
+    'narration', 'metrics', 'catalog', 'models', 'artifacts', 'provisioners',
+    'adapters', 'adapterHost', 'pool', 'placement', 'sessions', 'dataplane',
+  ] as const) {
     t.ok(app.hasDecorator(d), `app.${d} is decorated`)
   }
   t.same(app.adapters.engines(), ['fixture'])
@@ -65,7 +68,14 @@ t.test('two stages swapped (pool before adapters, with everything else in place)
   t.teardown(() => app.close())
   // register the real chain up to provisioners, then the pool ahead of the adapter host it binds into
   const { default: correlation } = await import('../../plugins/correlation/index.js')
-  for (const [p, o] of [[correlation, {}], [narration, {}], [metrics, { buckets_ms: [50] }], [catalog, {}], [models, { policy: {}, fetch: {} }], [provisioners, {}]] as const) {
+  for (const [p, o] of [
+    [correlation, {}],
+    [narration, {}],
+    [metrics, { buckets_ms: [50] }],
+    [catalog, {}],
+    [models, { policy: {}, fetch: {} }],
+    [provisioners, {}],
+  ] as const) {
     await app.register(p as never, o)
   }
   app.register(pool, { pools: [] })

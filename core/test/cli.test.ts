@@ -90,7 +90,12 @@ t.test('metrics lint exits 0 against the server and non-zero against a broken en
   t.equal(e.code, 1)
   t.same(JSON.parse(e.out[0]!).label_mismatch, [{ metric: 'tasks_rejected_total', expected: ['engine', 'reason'], found: ['engine', 'pool_id', 'reason'] }])
 
-  const contractFile = await tmpFile('c.json', JSON.stringify({ schema_version: 1, required_metrics: [{ name: 'only_me', type: 'gauge', labels: [], help: '' }], label_cardinality_budget: {}, allowed_unlisted_prefixes: [] }))
+  const contractFile = await tmpFile('c.json', JSON.stringify({
+    schema_version: 1,
+    required_metrics: [{ name: 'only_me', type: 'gauge', labels: [], help: '' }],
+    label_cardinality_budget: {},
+    allowed_unlisted_prefixes: [],
+  }))
   const custom = await cli('metrics', 'lint', '--url', `${url}/metrics`, '--contract', contractFile)
   t.equal(custom.code, 1, 'a custom contract is honoured')
   t.match(custom.err, ['missing: only_me has no # TYPE line'])

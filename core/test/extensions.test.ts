@@ -39,7 +39,10 @@ t.test('a third-party adapter package is imported by its npm name, options valid
 
 t.test('a package that is not installed names the entry and the package, with the fix', async (t) => {
   const lines = await linesOf(resolveExtensions(manifestOf({ adapters: ['orc-adapter-not-installed'] })))
-  t.same(lines, ['/adapters/0: package "orc-adapter-not-installed" is not installed; install it next to llama-orch with `npm install orc-adapter-not-installed`, or fix the name (built-in adapters: llamacpp, vllm, tgi, triton, openai)'])
+  t.same(lines, [
+    '/adapters/0: package "orc-adapter-not-installed" is not installed; ' +
+    'install it next to llama-orch with `npm install orc-adapter-not-installed`, or fix the name (built-in adapters: llamacpp, vllm, tgi, triton, openai)',
+  ])
 })
 
 t.test('built-ins load from the static map and shadow packages of the same name', async (t) => {
@@ -60,7 +63,14 @@ t.test('every broken entry is reported at once, each naming its entry', async (t
     'is-adapter': { default: plugin, extension: descriptor() },
   })
   const m = manifestOf({
-    adapters: ['no-descriptor', 'no-plugin', 'is-provisioner', 'api-v2', { package: 'strict-options', options: { uri: 'x' } }, { package: 'skipped', enabled: false }],
+    adapters: [
+      'no-descriptor',
+      'no-plugin',
+      'is-provisioner',
+      'api-v2',
+      { package: 'strict-options', options: { uri: 'x' } },
+      { package: 'skipped', enabled: false },
+    ],
     providers: ['is-adapter'],
   })
   const lines = await linesOf(resolveExtensions(m, { importer }))
@@ -88,7 +98,10 @@ t.test('a package that fails while loading is told apart from a missing one', as
 
 t.test('engine coverage: every pool needs an adapter serving its engine (decision 7)', async (t) => {
   const m = manifestOf({ pools: [{ id: 'a', engine: 'vllm', model: 'm', devices: [0] }, { id: 'b', engine: 'fixture', model: 'm', devices: [0] }] })
-  t.same(engineCoverageIssues(m.pools, ['fixture']), [{ path: '/pools/0/engine', message: 'no enabled adapter serves engine "vllm"; enable one under adapters (engines served now: fixture)' }])
+  t.same(engineCoverageIssues(m.pools, ['fixture']), [{
+    path: '/pools/0/engine',
+    message: 'no enabled adapter serves engine "vllm"; enable one under adapters (engines served now: fixture)',
+  }])
   t.match(engineCoverageIssues(m.pools, [])[1]!.message, /engines served now: none/)
 })
 

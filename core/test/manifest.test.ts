@@ -20,7 +20,13 @@ const pool = (extra: Record<string, unknown> = {}) => ({ id: 'p0', engine: 'llam
 t.test('an empty document gets every default (ORCH config defaults)', async (t) => {
   const m = parseManifest({ pools: [] })
   t.same(m.server, { host: '127.0.0.1', port: 8080, log_level: 'info', log_format: 'json', body_limit_bytes: 1_048_576, shutdown_timeout_ms: 10_000 })
-  t.same(m.policy, { allow_outbound_network: false, outbound_allowlist: [], engine_env_passthrough: [], allow_package_installs: false, allow_binary_downloads: false })
+  t.same(m.policy, {
+    allow_outbound_network: false,
+    outbound_allowlist: [],
+    engine_env_passthrough: [],
+    allow_package_installs: false,
+    allow_binary_downloads: false,
+  })
   t.same(m.providers, [])
   t.same(m.adapters, [])
   t.same(m.metrics.buckets_ms, [50, 100, 200, 500, 1000, 5000, 10000])
@@ -80,11 +86,22 @@ t.test('cross-field rules: unique ids, devices vs compute policy, tensor_split, 
   t.doesNotThrow(() => parseManifest({ pools: [pool({ devices: [], provisioning: { compute_policy: 'cpu-only' } })] }))
   t.same(issuesOf(() => parseManifest({ pools: [pool({ tensor_split: [0.5, 0.5] })] })),
     ['/pools/0/tensor_split: has 2 ratios for 1 devices; give one ratio per device'], 'spec §6 scenario 23')
-  t.same(issuesOf(() => parseManifest({ pools: [pool({ devices: [0, 1], tensor_split: [0.5, 0.5], provisioning: { mode: 'embedded', compute_policy: 'gpu-required' } })] })),
-    ['/pools/0/tensor_split: cannot be honoured in embedded mode (node-llama-cpp places layers itself); remove it, or use a llama.cpp source or binary engine'], 'rather than ignored')
-  t.match(issuesOf(() => parseManifest({ pools: [pool({ devices: [0], tensor_split: [1], provisioning: { mode: 'external', ports: [8081] } })] })), [/tensor_split: cannot be honoured for an external engine/])
+  t.same(
+    issuesOf(() => parseManifest({
+      pools: [pool({ devices: [0, 1], tensor_split: [0.5, 0.5], provisioning: { mode: 'embedded', compute_policy: 'gpu-required' } })],
+    })),
+    ['/pools/0/tensor_split: cannot be honoured in embedded mode (node-llama-cpp places layers itself); remove it, or use a llama.cpp source or binary engine'],
+    'rather than ignored'
+  )
+  t.match(
+    issuesOf(() => parseManifest({ pools: [pool({ devices: [0], tensor_split: [1], provisioning: { mode: 'external', ports: [8081] } })] })),
+    [/tensor_split: cannot be honoured for an external engine/]
+  )
   t.same(issuesOf(() => parseManifest({ pools: [], metrics: { buckets_ms: [10, 10, 20] } })), ['/metrics/buckets_ms/1: buckets must be strictly increasing'])
-  t.same(issuesOf(() => parseManifest({ pools: [], adapter_host: { breaker: { cooldown_ms: 5000, max_cooldown_ms: 1000 } } })), ['/adapter_host/breaker/max_cooldown_ms: is 1000, below cooldown_ms 5000; the cap must be at least the first cool-down'])
+  t.same(
+    issuesOf(() => parseManifest({ pools: [], adapter_host: { breaker: { cooldown_ms: 5000, max_cooldown_ms: 1000 } } })),
+    ['/adapter_host/breaker/max_cooldown_ms: is 1000, below cooldown_ms 5000; the cap must be at least the first cool-down']
+  )
   t.same(issuesOf(() => parseManifest({ pools: [], adapters: ['a', { package: 'a' }] })), ['/adapters/1: enables "a" a second time (first at /adapters/0)'])
 })
 
@@ -99,7 +116,9 @@ t.test('extension entries: names, objects and their unknown keys', async (t) => 
 
 t.test('YAML problems point at their line', async (t) => {
   const lines = issuesOf(() => parseManifestText('server:\n  port: 80\n  colour: blue\npools: []\n', 'x.yaml'))
-  t.same(lines, ['/server/colour: is not a known key; known keys here: host, port, log_level, log_format, body_limit_bytes, shutdown_timeout_ms, run_dir (line 3)'])
+  t.same(lines, [
+    '/server/colour: is not a known key; known keys here: host, port, log_level, log_format, body_limit_bytes, shutdown_timeout_ms, run_dir (line 3)',
+  ])
   const syntax = issuesOf(() => parseManifestText('server: [unclosed\npools: []\n', 'x.yaml'))
   t.match(syntax, [/line \d+:\d+\)$/])
   t.match(issuesOf(() => parseManifestText('pools: []\npools: []\n', 'x.yaml')), [/Map keys must be unique/], 'duplicate keys are errors')

@@ -8,7 +8,11 @@ import { sha } from '../../plugins/models/test/crash-helpers.js'
 
 function config (dir: string, policy: Record<string, unknown>, hfEndpoint?: string): string {
   const file = join(dir, 'orch.json')
-  writeFileSync(file, JSON.stringify({ pools: [], policy, catalog: { root: join(dir, 'models'), ...(hfEndpoint ? { fetch: { hf_endpoint: hfEndpoint } } : {}) } }))
+  writeFileSync(file, JSON.stringify({
+    pools: [],
+    policy,
+    catalog: { root: join(dir, 'models'), ...(hfEndpoint ? { fetch: { hf_endpoint: hfEndpoint } } : {}) },
+  }))
   return file
 }
 
@@ -101,7 +105,10 @@ t.test('pull draws a progress bar on a terminal; rm removes files the catalog do
   t.same(err.filter((l) => !/unverified/.test(l)), [], 'info narration stays off the terminal while a bar is shown')
   const h = await hub(t)
   h.put('plain', 'f.bin', Buffer.alloc(1000, 2))
-  const bar = await modelsCli(['pull', `${h.url}/plain/f.bin`, '--config', cfg], io, { env: {}, tty: { isTTY: true, write: (s) => drawn.push(s), columns: 80 } })
+  const bar = await modelsCli(['pull', `${h.url}/plain/f.bin`, '--config', cfg], io, {
+    env: {},
+    tty: { isTTY: true, write: (s) => drawn.push(s), columns: 80 },
+  })
   t.equal(bar, 0)
   t.match(drawn.join(''), /\[#+\] 100%/)
   const failing = await modelsCli(['pull', `${h.url}/plain/none.bin`, '--config', cfg], io, { env: {}, tty: { isTTY: true, write: (s) => drawn.push(s) } })

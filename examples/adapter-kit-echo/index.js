@@ -16,7 +16,8 @@ import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { EXTENSION_API, Strict } from 'llama-orch/sdk'
 import {
-  HttpOptions, ORC_ERR_ADAPTER_NO_ENGINE_VERSION, SecretOptions, callOpts, describeError, frameJson, httpAdapterPlugin, num, probe, resolveSecret, text, trimSlash,
+  HttpOptions, ORC_ERR_ADAPTER_NO_ENGINE_VERSION, SecretOptions, callOpts, describeError, frameJson,
+  httpAdapterPlugin, num, probe, resolveSecret, text, trimSlash,
 } from 'llama-orch/adapter-kit'
 
 export const ENGINE = 'kit-echo'
@@ -76,7 +77,13 @@ export function kitEchoProtocol (binding, options, { client }) {
           }
           const t = text(v.content)
           if (t !== undefined) sink.token(t)
-          if (v.stop === true) sink.end({ stop_reason: STOP[text(v.stop_type) ?? 'eos'] ?? 'eos', tokens_out: num(v.tokens_predicted), tokens_in: num(v.tokens_evaluated) })
+          if (v.stop === true) {
+            sink.end({
+              stop_reason: STOP[text(v.stop_type) ?? 'eos'] ?? 'eos',
+              tokens_out: num(v.tokens_predicted),
+              tokens_in: num(v.tokens_evaluated),
+            })
+          }
         },
         // no eof(): a body that ends before its `stop: true` frame is the kit's default, WORKER_RESET
       }
@@ -84,7 +91,12 @@ export function kitEchoProtocol (binding, options, { client }) {
     health: (o) => probe(client, `${base}/health`, headers, o),
     async props (o) {
       const p = await props(o)
-      return { slots_total: num(p.total_slots) ?? options.slots ?? null, slots_free: num(p.idle_slots) ?? null, ctx_max: num(p.n_ctx) ?? null, engine_version: text(p.version) ?? null }
+      return {
+        slots_total: num(p.total_slots) ?? options.slots ?? null,
+        slots_free: num(p.idle_slots) ?? null,
+        ctx_max: num(p.n_ctx) ?? null,
+        engine_version: text(p.version) ?? null,
+      }
     },
     async engineVersion (o) {
       const v = text((await props(o)).version)

@@ -123,7 +123,12 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
       },
       /** POST /tokenize: the prompt's token ids (an idempotent POST, retried like a GET). */
       async tokenize (content: string): Promise<number[]> {
-        const r = await client.json<{ tokens?: Array<number | { id: number }> }>(`${base}/tokenize`, { method: 'POST', headers, body: { content, add_special: true }, idempotent: true })
+        const r = await client.json<{ tokens?: Array<number | { id: number }> }>(`${base}/tokenize`, {
+          method: 'POST',
+          headers,
+          body: { content, add_special: true },
+          idempotent: true,
+        })
         return (r.tokens ?? []).map((x) => typeof x === 'number' ? x : x.id)
       },
     },

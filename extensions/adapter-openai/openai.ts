@@ -15,7 +15,10 @@ export const OpenAiOptions = Strict({
   ...SecretOptions,
   base_url: Type.Optional(Type.String({ pattern: '^https?://', description: `e.g. ${OPENAI_BASE_URL}; default: the replica URL the pool manager binds` })),
   model: Type.Optional(Type.String({ minLength: 1, description: 'remote model id; default: the pool model' })),
-  api: Type.Enum(['chat', 'completions', 'responses'], { default: 'chat', description: '/chat/completions (default), legacy /completions, or the Responses API /responses (no seed: best effort only)' }),
+  api: Type.Enum(['chat', 'completions', 'responses'], {
+    default: 'chat',
+    description: '/chat/completions (default), legacy /completions, or the Responses API /responses (no seed: best effort only)',
+  }),
   organization: Type.Optional(Type.String({ minLength: 1, description: 'OpenAI-Organization header' })),
   project: Type.Optional(Type.String({ minLength: 1, description: 'OpenAI-Project header' })),
   health_cache_ms: Type.Integer({ minimum: 0, default: 30_000, description: 'health answers are reused this long to save quota' }),
@@ -61,8 +64,20 @@ export function openAiProtocol (binding: AdapterBinding, options: OpenAiOptions,
         return responsesStream('/responses', { model, input: prompt, max_output_tokens: req.max_tokens, stream: true, temperature: 0, top_p: 1 })
       }
       return options.api === 'chat'
-        ? openAiStream({ engine: 'openai', api: 'chat', path: '/chat/completions', body: { ...common, messages: [{ role: 'user', content: prompt }], max_completion_tokens: req.max_tokens }, stopMeans: 'stop' })
-        : openAiStream({ engine: 'openai', api: 'completions', path: '/completions', body: { ...common, prompt, max_tokens: req.max_tokens }, stopMeans: 'stop' })
+        ? openAiStream({
+          engine: 'openai',
+          api: 'chat',
+          path: '/chat/completions',
+          body: { ...common, messages: [{ role: 'user', content: prompt }], max_completion_tokens: req.max_tokens },
+          stopMeans: 'stop',
+        })
+        : openAiStream({
+          engine: 'openai',
+          api: 'completions',
+          path: '/completions',
+          body: { ...common, prompt, max_tokens: req.max_tokens },
+          stopMeans: 'stop',
+        })
     },
     async health (o) {
       if (cached && Date.now() - cached.at < options.health_cache_ms) return cached.health

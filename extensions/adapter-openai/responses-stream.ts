@@ -37,7 +37,10 @@ export function responsesStream (path: string, body: Obj): GenerationStream {
         end(type, obj(v.response), sink)
       } else if (type === 'response.failed') {
         const err = obj(obj(v.response).error)
-        sink.fail('stream_error_frame', `openai reported a failed response: ${text(err.message) ?? 'no message'}${text(err.code) ? ` (${text(err.code)})` : ''}`)
+        sink.fail(
+          'stream_error_frame',
+          `openai reported a failed response: ${text(err.message) ?? 'no message'}${text(err.code) ? ` (${text(err.code)})` : ''}`
+        )
       } else if (type === 'error') {
         sink.fail('stream_error_frame', `openai reported an error mid-stream: ${describeError({ error: v }).message}`)
       }

@@ -69,7 +69,10 @@ export function tgiProtocol (binding: AdapterBinding, options: TgiOptions, { cli
     headers,
     open (req, d) {
       // profile v1 on TGI: greedy through do_sample:false; TGI rejects temperature 0 and top_p 1 (422)
-      const body = { inputs: req.prompt ?? (req.inputs ?? []).join('\n'), parameters: { max_new_tokens: req.max_tokens, do_sample: false, seed: d.seed, details: true } }
+      const body = {
+        inputs: req.prompt ?? (req.inputs ?? []).join('\n'),
+        parameters: { max_new_tokens: req.max_tokens, do_sample: false, seed: d.seed, details: true },
+      }
       return { path: '/generate_stream', body, frame }
     },
     health: (o) => probe(client, `${base}/health`, headers, o),

@@ -55,7 +55,10 @@ export function tritonProtocol (binding: AdapterBinding, options: TritonOptions,
   }
 
   const capabilities = async (o?: Parameters<EngineProtocol['props']>[0]): Promise<CapabilitySnapshot> => {
-    const [config, v] = await Promise.all([client.json<{ max_batch_size?: number }>(`${base}${modelPath}/config`, { headers, ...callOpts(o) }), version(o).catch(() => null)])
+    const [config, v] = await Promise.all([
+      client.json<{ max_batch_size?: number }>(`${base}${modelPath}/config`, { headers, ...callOpts(o) }),
+      version(o).catch(() => null),
+    ])
     return {
       ctx_max: options.ctx_max ?? null,
       slots_total: config.max_batch_size && config.max_batch_size > 0 ? config.max_batch_size : null,
@@ -79,7 +82,13 @@ export function tritonProtocol (binding: AdapterBinding, options: TritonOptions,
         sink.token(out.startsWith(previous) ? out.slice(previous.length) : out)
         previous = out
       }
-      const body = { [f.input_text]: req.prompt ?? (req.inputs ?? []).join('\n'), [f.max_tokens]: req.max_tokens, [f.stream_flag]: true, [f.top_k]: 1, [f.seed]: d.seed }
+      const body = {
+        [f.input_text]: req.prompt ?? (req.inputs ?? []).join('\n'),
+        [f.max_tokens]: req.max_tokens,
+        [f.stream_flag]: true,
+        [f.top_k]: 1,
+        [f.seed]: d.seed,
+      }
       // the stream has no final frame: the response ending is the end (Triton reports no finish reason)
       return { path: `${modelPath}/generate_stream`, body, frame, eof: (sink) => { sink.end({ stop_reason: 'eos' }) } }
     },

@@ -35,7 +35,10 @@ export function vllmProtocol (binding: AdapterBinding, options: VllmOptions, { c
   const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {}
 
   const capabilities = async (o?: Parameters<EngineProtocol['props']>[0]): Promise<CapabilitySnapshot> => {
-    const [models, version] = await Promise.all([client.json<Models>(`${base}/v1/models`, { headers, ...callOpts(o) }), client.json<{ version?: string }>(`${base}/version`, { headers, ...callOpts(o) }).catch(() => ({ version: undefined }))])
+    const [models, version] = await Promise.all([
+      client.json<Models>(`${base}/v1/models`, { headers, ...callOpts(o) }),
+      client.json<{ version?: string }>(`${base}/version`, { headers, ...callOpts(o) }).catch(() => ({ version: undefined })),
+    ])
     const entry = models.data?.find((m) => m.id === model) ?? models.data?.[0]
     return {
       ctx_max: entry?.max_model_len ?? null,
@@ -54,8 +57,20 @@ export function vllmProtocol (binding: AdapterBinding, options: VllmOptions, { c
       const prompt = req.prompt ?? (req.inputs ?? []).join('\n')
       const common = { model, max_tokens: req.max_tokens, stream: true, stream_options: { include_usage: true }, temperature: 0, top_p: 1, seed: d.seed }
       return options.api === 'chat'
-        ? openAiStream({ engine: 'vllm', api: 'chat', path: '/v1/chat/completions', body: { ...common, messages: [{ role: 'user', content: prompt }] }, stopMeans: 'eos-unless-stop-reason' })
-        : openAiStream({ engine: 'vllm', api: 'completions', path: '/v1/completions', body: { ...common, prompt }, stopMeans: 'eos-unless-stop-reason' })
+        ? openAiStream({
+          engine: 'vllm',
+          api: 'chat',
+          path: '/v1/chat/completions',
+          body: { ...common, messages: [{ role: 'user', content: prompt }] },
+          stopMeans: 'eos-unless-stop-reason',
+        })
+        : openAiStream({
+          engine: 'vllm',
+          api: 'completions',
+          path: '/v1/completions',
+          body: { ...common, prompt },
+          stopMeans: 'eos-unless-stop-reason',
+        })
     },
     health: (o) => probe(client, `${base}/health`, headers, o),
     async props (o) {

@@ -23,7 +23,8 @@ export const ORC_ERR_EMBEDDED_NO_MODEL = createError<[string]>(
 
 export const ORC_ERR_EMBEDDED_NO_GPU_BACKEND = createError(
   'ORC_ERR_EMBEDDED_NO_GPU_BACKEND',
-  'compute_policy gpu-required, but node-llama-cpp found no GPU backend (CUDA, Vulkan or Metal); install the GPU driver, or set compute_policy to cpu-fallback or cpu-only',
+  'compute_policy gpu-required, but node-llama-cpp found no GPU backend (CUDA, Vulkan or Metal); ' +
+  'install the GPU driver, or set compute_policy to cpu-fallback or cpu-only',
   503
 )
 

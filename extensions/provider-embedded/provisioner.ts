@@ -82,15 +82,25 @@ export async function computeVerdict (pool: PoolConfig, o: EmbeddedProvisionerOp
   const free = chosen.reduce((n, g) => n + (g.vram_free_bytes ?? 0), 0)
   const noGpu = gpus.length === 0
     ? 'no suitable GPU was found (systeminformation lists none with ≥ 1 GiB VRAM)'
-    : missing.length > 0 ? `device${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of the pool's mask ${missing.length > 1 ? 'are' : 'is'} not present (found ${describeGpus(gpus)})` : null
+    : missing.length > 0
+      ? `device${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of the pool's mask ` +
+        `${missing.length > 1 ? 'are' : 'is'} not present (found ${describeGpus(gpus)})`
+      : null
   const vramShort = noGpu === null && needBytes !== undefined && needBytes > free * (1 - VRAM_HEADROOM)
-  const problem = noGpu ?? (vramShort ? `the model needs about ${mib(needBytes!)} of VRAM and ${describeGpus(chosen)} ${chosen.length > 1 ? 'have' : 'has'} ${mib(free)} free` : null)
+  const problem = noGpu ?? (vramShort
+    ? `the model needs about ${mib(needBytes!)} of VRAM and ${describeGpus(chosen)} ${chosen.length > 1 ? 'have' : 'has'} ${mib(free)} free`
+    : null)
   if (problem === null) {
-    o.narrate?.({ actor: 'engine-provisioner', action: 'prepare', target: pool.id, compute_mode: 'gpu', gpus: describeGpus(gpus) }, `pool ${pool.id} runs on GPU: ${describeGpus(gpus)}`.slice(0, 100))
+    o.narrate?.({ actor: 'engine-provisioner', action: 'prepare', target: pool.id, compute_mode: 'gpu', gpus: describeGpus(gpus) },
+      `pool ${pool.id} runs on GPU: ${describeGpus(gpus)}`.slice(0, 100))
     return { mode: 'gpu', devices: pool.devices.length > 0 ? [...pool.devices] : gpus.map((g) => g.id) }
   }
   if (policy === 'gpu-required') {
-    throw new ORC_ERR_EMBEDDED_GPU_REQUIRED(pool.id, problem, vramShort ? 'free VRAM, use a smaller model or more devices' : 'install the GPU driver and check `devices`')
+    throw new ORC_ERR_EMBEDDED_GPU_REQUIRED(
+      pool.id,
+      problem,
+      vramShort ? 'free VRAM, use a smaller model or more devices' : 'install the GPU driver and check `devices`'
+    )
   }
   o.narrate?.({ actor: 'engine-provisioner', action: 'fallback', target: pool.id, compute_mode: 'cpu', reason: problem },
     `pool ${pool.id} falls back to CPU: ${vramShort ? 'not enough free VRAM' : 'no usable GPU'} (compute_policy cpu-fallback)`, 'warn')
@@ -134,7 +144,12 @@ export function createEmbeddedProvisioner (o: EmbeddedProvisionerOptions = {}): 
       ]
       const urlHost = host.includes(':') ? `[${host}]` : host
       const addon = addonPath()
-      const catalogId = await o.registerEngine?.({ engine: 'llamacpp', version: engineVersion(), digest: engineDigest(), artifacts: [WORKER_ENTRY, ...(addon ? [addon] : [])] })
+      const catalogId = await o.registerEngine?.({
+        engine: 'llamacpp',
+        version: engineVersion(),
+        digest: engineDigest(),
+        artifacts: [WORKER_ENTRY, ...(addon ? [addon] : [])],
+      })
       return {
         engine: 'llamacpp',
         version: engineVersion(),

@@ -90,7 +90,16 @@ export class WorkerEngine {
     this.context = await this.model.createContext({ contextSize: this.opts.ctx, sequences: this.opts.parallel, threads: this.opts.threads })
     for (let id = 0; id < this.opts.parallel; id++) {
       const sequence = this.context.getSequence()
-      this.slots.push({ id, busy: false, taskId: -1, completion: new LlamaCompletion({ contextSequence: sequence }), sequence, cached: [], promptTokens: 0, params: {} })
+      this.slots.push({
+        id,
+        busy: false,
+        taskId: -1,
+        completion: new LlamaCompletion({ contextSequence: sequence }),
+        sequence,
+        cached: [],
+        promptTokens: 0,
+        params: {},
+      })
     }
   }
 

@@ -75,7 +75,16 @@ async function completion (engine: WorkerEngine, alias: string, req: IncomingMes
   } catch {
     return // aborted while queued: nobody to answer
   }
-  const settings = { n_predict: params.nPredict ?? -1, seed: params.seed ?? 4294967295, temperature: params.temperature, top_k: params.topK, top_p: params.topP, min_p: params.minP, stop: params.stop, n_ctx: engine.nCtx }
+  const settings = {
+    n_predict: params.nPredict ?? -1,
+    seed: params.seed ?? 4294967295,
+    temperature: params.temperature,
+    top_k: params.topK,
+    top_p: params.topP,
+    min_p: params.minP,
+    stop: params.stop,
+    n_ctx: engine.nCtx,
+  }
   slot.params = settings
   if (stream) res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' })
   let n = 0
@@ -85,7 +94,14 @@ async function completion (engine: WorkerEngine, alias: string, req: IncomingMes
       n += tokens.length
       if (stream) write({ index: 0, content, tokens, stop: false, id_slot: -1, tokens_predicted: n, tokens_evaluated: params.prompt.length })
     })
-    const final = completionBody(result, { alias, params, settings, stream, returnTokens: body.return_tokens === true, prompt: typeof body.prompt === 'string' ? body.prompt : '' })
+    const final = completionBody(result, {
+      alias,
+      params,
+      settings,
+      stream,
+      returnTokens: body.return_tokens === true,
+      prompt: typeof body.prompt === 'string' ? body.prompt : '',
+    })
     if (stream) { write(final); res.end() } else if (!res.destroyed) send(res, 200, final)
   } catch (err) {
     const message = (err as Error).message
@@ -108,7 +124,9 @@ async function slotErase (engine: WorkerEngine, id: number, req: IncomingMessage
   const action = new URL(req.url ?? '/', 'http://worker').searchParams.get('action')
   const slot = engine.slots[id]
   if (slot === undefined) return sendError(res, 400, 'Invalid slot ID')
-  if (action !== 'erase') return sendError(res, 400, action === 'save' || action === 'restore' ? 'This server does not support slot save and restore.' : 'Invalid action')
+  if (action !== 'erase') {
+    return sendError(res, 400, action === 'save' || action === 'restore' ? 'This server does not support slot save and restore.' : 'Invalid action')
+  }
   send(res, 200, { id_slot: id, n_erased: await engine.erase(slot) })
 }
 

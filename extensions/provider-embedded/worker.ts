@@ -55,7 +55,9 @@ export function parseWorkerArgs (argv: string[]): WorkerArgs {
     if (!Number.isInteger(n) || n < min) throw new ORC_ERR_EMBEDDED_WORKER_ARGS(`--${name} must be an integer ≥ ${min}, got "${v}"`)
     return n
   }
-  if (values.gpu !== undefined && values.gpu !== 'auto' && values.gpu !== 'off') throw new ORC_ERR_EMBEDDED_WORKER_ARGS(`--gpu must be auto or off, got "${values.gpu}"`)
+  if (values.gpu !== undefined && values.gpu !== 'auto' && values.gpu !== 'off') {
+    throw new ORC_ERR_EMBEDDED_WORKER_ARGS(`--gpu must be auto or off, got "${values.gpu}"`)
+  }
   return {
     model: values.model,
     host: values.host ?? '127.0.0.1',
@@ -73,7 +75,14 @@ export function parseWorkerArgs (argv: string[]): WorkerArgs {
 
 async function run (): Promise<void> {
   const args = parseWorkerArgs(process.argv.slice(2))
-  const engine = new WorkerEngine({ modelPath: args.model, ctx: args.ctx, threads: args.threads, parallel: args.parallel, gpu: args.gpu, requireGpu: args.requireGpu })
+  const engine = new WorkerEngine({
+    modelPath: args.model,
+    ctx: args.ctx,
+    threads: args.threads,
+    parallel: args.parallel,
+    gpu: args.gpu,
+    requireGpu: args.requireGpu,
+  })
   const server = createWorkerServer(engine, { alias: args.alias, metrics: args.metrics })
   const say = (event: Record<string, unknown>): void => { process.stdout.write(`${JSON.stringify(event)}\n`) }
   let stopping = false

@@ -13,7 +13,13 @@ export const AUTH_HOLD_MS = 30_000
  * at most one terminal event, nothing after a cancel, and every failure mapped by the shared
  * table. Retries before the first response byte happen in the HttpClient, never here.
  */
-export function createHttpAdapter (protocol: EngineProtocol, binding: AdapterBinding, client: HttpClient, timeouts: StreamTimeouts, now: () => number = Date.now): WorkerAdapter {
+export function createHttpAdapter (
+  protocol: EngineProtocol,
+  binding: AdapterBinding,
+  client: HttpClient,
+  timeouts: StreamTimeouts,
+  now: () => number = Date.now
+): WorkerAdapter {
   const running = new Map<string, Running>()
   let version: string | undefined
   let authFailedAt = -Infinity

@@ -19,4 +19,6 @@ export { ORC_ERR_ADAPTER_NO_ENGINE_VERSION, ORC_ERR_ADAPTER_OPTIONS } from './er
 // The client a protocol makes its control calls with (`KitContext.client`); the error a
 // protocol may throw (the kit maps an UpstreamError by its condition) and the reader of
 // engine error bodies in every dialect. Through the library's index, not its files.
-export { UpstreamError, describeError, type ErrorBody, type HttpClient, type RetryInfo, type CallOptions, type CallResult, type ResponseHeaders } from '../http-client/index.js'
+export {
+  UpstreamError, describeError, type ErrorBody, type HttpClient, type RetryInfo, type CallOptions, type CallResult, type ResponseHeaders,
+} from '../http-client/index.js'

@@ -23,7 +23,10 @@ export const SecretOptions = {
 }
 
 /** The key from the options, else from the named environment variable. */
-export function resolveSecret (o: { api_key?: string | undefined, api_key_env?: string | undefined }, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function resolveSecret (
+  o: { api_key?: string | undefined, api_key_env?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env
+): string | undefined {
   if (o.api_key !== undefined) return o.api_key
   if (o.api_key_env === undefined) return undefined
   const v = env[o.api_key_env]

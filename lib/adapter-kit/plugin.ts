@@ -39,9 +39,14 @@ export function standaloneAdapter<O extends { http: HttpOptions }> (
   o: { onRetry?: (info: RetryInfo) => void } = {}
 ): { adapter: WorkerAdapter, client: HttpClient } {
   const options = Value.Default(schema, Value.Clone(raw)) as O
-  if (!Value.Check(schema, options)) throw new ORC_ERR_ADAPTER_OPTIONS([...Value.Errors(schema, options)].map((e) => `${e.instancePath} ${e.message}`).join('; '))
+  if (!Value.Check(schema, options)) {
+    throw new ORC_ERR_ADAPTER_OPTIONS([...Value.Errors(schema, options)].map((e) => `${e.instancePath} ${e.message}`).join('; '))
+  }
   const client = clientFor(options.http, o.onRetry)
-  return { adapter: createHttpAdapter(protocol(binding, options, { client, http: options.http }), binding, client, timeoutsFor(options.http, binding.pool)), client }
+  return {
+    adapter: createHttpAdapter(protocol(binding, options, { client, http: options.http }), binding, client, timeoutsFor(options.http, binding.pool)),
+    client,
+  }
 }
 
 /** One retry, narrated by the adapter host's voice (spec §1.5: action=retry, backoff_ms, attempt). */

@@ -138,9 +138,17 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
     o.signal.addEventListener('abort', this.onAbort, { once: true })
     ctx.running.set(req.task_id, run)
     const wallAt = Math.min(o.deadlineAt, ctx.timeouts.wallMs ? ctx.now() + ctx.timeouts.wallMs : Infinity)
-    this.dog = new Watchdog({ now: ctx.now, firstTokenMs: ctx.timeouts.firstTokenMs, idleMs: ctx.timeouts.idleMs, wallAt, onFire: () => run.controller.abort(CANCELED) })
+    this.dog = new Watchdog({
+      now: ctx.now,
+      firstTokenMs: ctx.timeouts.firstTokenMs,
+      idleMs: ctx.timeouts.idleMs,
+      wallAt,
+      onFire: () => run.controller.abort(CANCELED),
+    })
     const d = determinismOf(req, ctx.binding.pool)
-    if (!isKnownProfile(d.profile)) throw new UpstreamError('unsupported_request', `sampler profile "${d.profile}" is unknown to the ${engine} adapter (known: v1)`)
+    if (!isKnownProfile(d.profile)) {
+      throw new UpstreamError('unsupported_request', `sampler profile "${d.profile}" is unknown to the ${engine} adapter (known: v1)`)
+    }
     const stream = this.stream = ctx.protocol.open(req, d)
     const versionP = ctx.engineVersion({ signal: run.controller.signal }).catch(() => 'unknown')
     const res = await ctx.client.stream(`${ctx.protocol.baseUrl}${stream.path}`, {
@@ -152,14 +160,18 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
     })
     this.it = res.body[Symbol.asyncIterator]()
     const type = String(res.headers['content-type'] ?? '')
-    if (!type.includes('text/event-stream')) throw new UpstreamError('malformed_frame', `${engine} answered ${res.status} with content-type "${type}", not an event stream`)
+    if (!type.includes('text/event-stream')) {
+      throw new UpstreamError('malformed_frame', `${engine} answered ${res.status} with content-type "${type}", not an event stream`)
+    }
     const version = await versionP
     if (run.canceled) return this.finish(this.canceledEnd(), false)
     this.decoder = new SseDecoder((data, event) => { if (!this.terminal) stream.frame(data, event, this.sink) })
     return { value: { kind: 'started', data: startedData(engine, version, d, o) }, done: false }
   }
 
-  private readonly resetAtEof = (sink: FrameSink): void => { sink.fail('reset_after_headers', `${this.ctx.protocol.engine} closed the stream without a final frame`) }
+  private readonly resetAtEof = (sink: FrameSink): void => {
+    sink.fail('reset_after_headers', `${this.ctx.protocol.engine} closed the stream without a final frame`)
+  }
 
   private canceledEnd (): TokenEvent {
     return { kind: 'end', data: { tokens_out: this.delivered, decode_time_ms: this.elapsed(), stop_reason: 'canceled' } }
@@ -183,12 +195,16 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
     const fired = this.dog?.fired
     if (fired) return { kind: 'error', data: workerError(fired, engine, WATCHDOG_TEXT[fired](engine, this.ctx.timeouts)) }
     if (e instanceof UpstreamError) return { kind: 'error', data: e.toWorkerError(engine) }
-    if (e instanceof DecodeError || e instanceof SyntaxError) return { kind: 'error', data: workerError('malformed_frame', engine, `${engine} sent a frame that cannot be decoded: ${e.message}`) }
+    if (e instanceof DecodeError || e instanceof SyntaxError) {
+      return { kind: 'error', data: workerError('malformed_frame', engine, `${engine} sent a frame that cannot be decoded: ${e.message}`) }
+    }
     const err = e as { code?: string, message?: string, name?: string }
     if (typeof err?.code === 'string' && (err.code.startsWith('UND_ERR') || err.code.startsWith('E'))) {
       return { kind: 'error', data: workerError('reset_after_headers', engine, `${engine} dropped the stream: ${err.code}`) }
     }
-    if (err?.message === 'terminated' || err?.name === 'AbortError') return { kind: 'error', data: workerError('reset_after_headers', engine, `${engine} dropped the stream`) }
+    if (err?.message === 'terminated' || err?.name === 'AbortError') {
+      return { kind: 'error', data: workerError('reset_after_headers', engine, `${engine} dropped the stream`) }
+    }
     return { kind: 'error', data: workerError('adapter_exception', engine, `${engine} adapter failure: ${err?.message ?? String(e)}`) }
   }
 }

@@ -55,7 +55,11 @@ export class IndexFile<E> {
   private parse (text: string): Record<string, E> {
     let doc: unknown
     try { doc = JSON.parse(text) } catch (err) {
-      throw new CatalogError('Serde', `${this.path} is not valid JSON (${(err as Error).message}); it is left untouched. Restore it from a backup or move it aside`, { file: this.path })
+      throw new CatalogError(
+        'Serde',
+        `${this.path} is not valid JSON (${(err as Error).message}); it is left untouched. Restore it from a backup or move it aside`,
+        { file: this.path }
+      )
     }
     const found = (doc as { schema_version?: unknown } | null)?.schema_version
     if (found !== SCHEMA_VERSION) {

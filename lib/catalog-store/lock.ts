@@ -83,7 +83,11 @@ export async function acquireLock (file: string, opts: LockOptions = {}): Promis
       if (isStale(current, foreignStaleMs)) { await breakStale(file, current.ino, token); continue }
       if (Date.now() > deadline) {
         const who = current.holder ? `process ${current.holder.pid} on ${current.holder.host}` : 'another process'
-        throw new CatalogError('Busy', `${opts.what ?? file} is locked by ${who}; waited ${waitMs} ms. Retry, or remove ${file} if that process is gone`, { file })
+        throw new CatalogError(
+          'Busy',
+          `${opts.what ?? file} is locked by ${who}; waited ${waitMs} ms. Retry, or remove ${file} if that process is gone`,
+          { file }
+        )
       }
       await sleep(delay)
       delay = Math.min(delay * 2, 50)

@@ -44,7 +44,12 @@ export function parseRef (ref: string, root: string): ModelRef {
   }
   if (text.startsWith('file:')) {
     const p = text.slice(5).replace(/^\/\/(?=\/)/, '')
-    if (!isAbsolute(p)) throw new RefError('InvalidRef', `"${ref}": file: refs need an absolute path (write a relative path without "file:" to resolve it against the catalog root)`)
+    if (!isAbsolute(p)) {
+      throw new RefError(
+        'InvalidRef',
+        `"${ref}": file: refs need an absolute path (write a relative path without "file:" to resolve it against the catalog root)`
+      )
+    }
     if (p.split(/[\\/]/).includes('..')) throw new RefError('InvalidRef', `"${ref}" contains a ".." segment; give the normalised absolute path`)
     return { scheme: 'file', path: normalize(p) }
   }
@@ -108,7 +113,11 @@ export function isInside (root: string, path: string): boolean {
 export function assertInside (root: string, path: string, what: string): string {
   const abs = resolve(root, path)
   if (!isInside(root, abs) || resolve(root) === abs) {
-    throw new CatalogError('PathTraversal', `${what} ${path} is outside the catalog root ${root}; the catalog only writes and deletes below its root`, { path, root })
+    throw new CatalogError(
+      'PathTraversal',
+      `${what} ${path} is outside the catalog root ${root}; the catalog only writes and deletes below its root`,
+      { path, root }
+    )
   }
   return abs
 }

@@ -136,7 +136,9 @@ export class CatalogStore {
     this.emit({ type: 'delete', id })
     const path = removed.local_path
     if (path === null) return { deleted: true, artifact: 'none' }
-    if (removed.owned !== true || !isInside(this.root, path) || resolve(path) === this.root || this.isCatalogFile(path)) return { deleted: true, artifact: 'external' }
+    if (removed.owned !== true || !isInside(this.root, path) || resolve(path) === this.root || this.isCatalogFile(path)) {
+      return { deleted: true, artifact: 'external' }
+    }
     try {
       await rm(path, { recursive: true, force: true })
       await this.pruneEmptyParents(dirname(path))
@@ -200,7 +202,9 @@ export class CatalogStore {
 
   private checkEntry (entry: ModelEntry): ModelEntry {
     if (typeof entry.id !== 'string' || entry.id.trim() === '') throw new CatalogError('InvalidEntry', 'a model entry needs a non-empty id')
-    if (!LIFECYCLES.includes(entry.lifecycle)) throw new CatalogError('InvalidEntry', `lifecycle must be Active or Retired, got ${JSON.stringify(entry.lifecycle)}`)
+    if (!LIFECYCLES.includes(entry.lifecycle)) {
+      throw new CatalogError('InvalidEntry', `lifecycle must be Active or Retired, got ${JSON.stringify(entry.lifecycle)}`)
+    }
     if (entry.local_path === null || entry.local_path === undefined) return { ...entry, local_path: null }
     if (entry.local_path.split(/[\\/]/).includes('..')) {
       throw new CatalogError('PathTraversal', `local_path ${entry.local_path} contains ".."; give a normalised path`, { path: entry.local_path })
@@ -224,4 +228,8 @@ export class CatalogStore {
   }
 }
 
-const notFound = (id: string): CatalogError => new CatalogError('NotFound', `no model ${JSON.stringify(id)} in the catalog; \`llama-orch models list\` shows what it holds`, { id })
+const notFound = (id: string): CatalogError => new CatalogError(
+  'NotFound',
+  `no model ${JSON.stringify(id)} in the catalog; \`llama-orch models list\` shows what it holds`,
+  { id }
+)

@@ -161,7 +161,13 @@ export class HttpClient {
       let err: UpstreamError
       try {
         const res = await this.agentFor(u.origin).request({
-          origin: u.origin, path: u.pathname + u.search, method: 'POST', signal: AbortSignal.any([o.signal, this.shutdown.signal]), headersTimeout: 0, bodyTimeout: 0, ...encode(o.headers, o.body),
+          origin: u.origin,
+          path: u.pathname + u.search,
+          method: 'POST',
+          signal: AbortSignal.any([o.signal, this.shutdown.signal]),
+          headersTimeout: 0,
+          bodyTimeout: 0,
+          ...encode(o.headers, o.body),
         })
         if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body }
         const text = await readText(res.body, ERROR_BODY_MAX, url).catch(() => '')
@@ -181,7 +187,15 @@ export class HttpClient {
     }
   }
 
-  private async pause (attempt: number, ms: number, err: UpstreamError, method: string, url: string, context: Record<string, unknown> = {}, signal?: AbortSignal): Promise<void> {
+  private async pause (
+    attempt: number,
+    ms: number,
+    err: UpstreamError,
+    method: string,
+    url: string,
+    context: Record<string, unknown> = {},
+    signal?: AbortSignal
+  ): Promise<void> {
     const info: RetryInfo = { method, url: safeUrl(url), attempt: attempt + 1, backoff_ms: ms, reason: err.condition, context }
     if (err.status !== undefined) info.upstream_status = err.status
     this.o.onRetry?.(info)

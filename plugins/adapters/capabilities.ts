@@ -9,7 +9,11 @@ type Workload = EngineCapability['supported_workloads'][number]
  * entry per engine of a configured or bound pool; ctx_max is the max over its pools,
  * concurrency the sum of slots of its bound replicas. Never calls an engine.
  */
-export function aggregateCapabilities (pools: ReadonlyMap<string, ReadonlyMap<string, Binding>>, configs: readonly PoolConfig[], now: number): EngineCapability[] {
+export function aggregateCapabilities (
+  pools: ReadonlyMap<string, ReadonlyMap<string, Binding>>,
+  configs: readonly PoolConfig[],
+  now: number
+): EngineCapability[] {
   const byEngine = new Map<string, EngineCapability & { pools: NonNullable<EngineCapability['pools']> }>()
   const entry = (engine: string) => {
     let e = byEngine.get(engine)

@@ -69,7 +69,12 @@ export class HostRun implements AsyncIterableIterator<TokenEvent> {
     this.replicaId = replicaId
     const entry = this.entry = this.hooks.begin(replicaId, binding)
     try {
-      this.inner = binding.adapter.submit(this.req, { signal: entry.controller.signal, deadlineAt: this.deadlineAt, poolId: this.poolId, replicaId })[Symbol.asyncIterator]()
+      this.inner = binding.adapter.submit(this.req, {
+        signal: entry.controller.signal,
+        deadlineAt: this.deadlineAt,
+        poolId: this.poolId,
+        replicaId,
+      })[Symbol.asyncIterator]()
     } catch (err) {
       return this.onThrow(err)
     }
@@ -89,7 +94,9 @@ export class HostRun implements AsyncIterableIterator<TokenEvent> {
   private readonly onThrow = (err: unknown): IteratorResult<TokenEvent> => {
     if (this.done) return DONE
     const engine = this.entry!.binding.adapter.engine
-    return this.finish(this.entry!.canceled ? undefined : { kind: 'error', data: workerError('adapter_exception', engine, `adapter failure: ${(err as Error)?.message ?? String(err)}`) })
+    return this.finish(this.entry!.canceled
+      ? undefined
+      : { kind: 'error', data: workerError('adapter_exception', engine, `adapter failure: ${(err as Error)?.message ?? String(err)}`) })
   }
 
   /** `last` undefined = canceled: the stream ends `end{canceled}` with the tokens passed on. */

@@ -89,7 +89,8 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
   /** Refuses a replica whose version differs from the pool's pinned one (require_same_engine_version). */
   const checkPin = (poolId: string, replicaId: string, b: Binding): void => {
     if (poolConfig(poolId)?.require_same_engine_version !== true) return
-    const pinned = [...(pools.get(poolId) ?? new Map<string, Binding>()).entries()].find(([r, o]) => r !== replicaId && o.engineVersion !== null)?.[1].engineVersion
+    const pinned = [...(pools.get(poolId) ?? new Map<string, Binding>()).entries()]
+      .find(([r, o]) => r !== replicaId && o.engineVersion !== null)?.[1].engineVersion
     const problem = b.engineVersion === null
       ? 'its engine version cannot be read'
       : pinned !== undefined && pinned !== b.engineVersion ? `its engine version ${b.engineVersion} differs from the pinned ${pinned}` : undefined
@@ -114,7 +115,8 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
   /** A replica to stream on, or the error that says why there is none. */
   const choose = async (poolId: string, req: TaskRequest, replicaId?: string): Promise<[string, Binding] | WorkerErrorData> => {
     const replicas = pools.get(poolId)
-    const none = (why: string, retryAfter = 1000): WorkerErrorData => workerError('no_replica', req.engine, `pool ${poolId}: ${why}`, { retry_after_ms: retryAfter })
+    const none = (why: string, retryAfter = 1000): WorkerErrorData =>
+      workerError('no_replica', req.engine, `pool ${poolId}: ${why}`, { retry_after_ms: retryAfter })
     if (!replicas || replicas.size === 0) return none('no engine replica is bound')
     const now = clock.nowMs()
     const all = replicaId !== undefined ? [...replicas.entries()].filter(([r]) => r === replicaId) : [...replicas.entries()]
@@ -125,14 +127,28 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
       const open = all.filter(([, b]) => b.breaker.state(now) === 'open')
       if (open.length === 0) return none('no replica is ready')
       const wait = Math.min(...open.map(([, b]) => b.breaker.remaining(now)))
-      return workerError('breaker_open', open[0]![1].adapter.engine, `pool ${poolId}: the circuit breaker is open after repeated engine failures`, { retry_after_ms: wait })
+      return workerError(
+        'breaker_open',
+        open[0]![1].adapter.engine,
+        `pool ${poolId}: the circuit breaker is open after repeated engine failures`,
+        { retry_after_ms: wait }
+      )
     }
     // most free slots first, then replica id: deterministic (ORCH-3012)
     usable.sort(([ia, a], [ib, b]) => (b.slotsTotal - b.inFlight) - (a.slotsTotal - a.inFlight) || ia.localeCompare(ib))
     const [id, b] = usable[0]!
     if (b.breaker.state(now) === 'half-open') {
-      if (b.breaker.probing) return workerError('breaker_open', b.adapter.engine, `pool ${poolId}: a health probe of ${id} is in progress`, { retry_after_ms: 250 })
-      if (!(await probe(poolId, id, b))) return workerError('breaker_open', b.adapter.engine, `pool ${poolId}: replica ${id} failed its health probe`, { retry_after_ms: b.breaker.remaining(clock.nowMs()) })
+      if (b.breaker.probing) {
+        return workerError('breaker_open', b.adapter.engine, `pool ${poolId}: a health probe of ${id} is in progress`, { retry_after_ms: 250 })
+      }
+      if (!(await probe(poolId, id, b))) {
+        return workerError(
+          'breaker_open',
+          b.adapter.engine,
+          `pool ${poolId}: replica ${id} failed its health probe`,
+          { retry_after_ms: b.breaker.remaining(clock.nowMs()) }
+        )
+      }
     }
     return [id, b]
   }
@@ -149,15 +165,22 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
       return true
     }
     b.breaker.reopen(clock.nowMs())
-    say({ action: 'breaker-open', ...fields, retry_after_ms: b.breaker.remaining(clock.nowMs()) }, `keeps the breaker of ${poolId}/${replicaId} open: health probe failed`, 'warn')
+    say({ action: 'breaker-open', ...fields, retry_after_ms: b.breaker.remaining(clock.nowMs()) },
+      `keeps the breaker of ${poolId}/${replicaId} open: health probe failed`, 'warn')
     return false
   }
 
   const outcome = (poolId: string, replicaId: string, b: Binding, event: TokenEvent | undefined): void => {
     if (event?.kind === 'error' && COUNTED.has(event.data.kind)) {
       if (b.breaker.failure(clock.nowMs())) {
-        say({ action: 'breaker-open', target: b.adapter.engine, pool_id: poolId, replica_id: replicaId, failures: b.breaker.failures, retry_after_ms: b.breaker.remaining(clock.nowMs()) },
-          `opens the breaker of ${poolId}/${replicaId} after ${b.breaker.failures} engine failures in a row`, 'warn')
+        say({
+          action: 'breaker-open',
+          target: b.adapter.engine,
+          pool_id: poolId,
+          replica_id: replicaId,
+          failures: b.breaker.failures,
+          retry_after_ms: b.breaker.remaining(clock.nowMs()),
+        }, `opens the breaker of ${poolId}/${replicaId} after ${b.breaker.failures} engine failures in a row`, 'warn')
       }
     } else if (event !== undefined) b.breaker.success()
   }
@@ -165,12 +188,22 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
   const hooks = (poolId: string, req: TaskRequest, o: { signal: AbortSignal, replicaId?: string | undefined }): HostRunHooks => ({
     choose: () => choose(poolId, req, o.replicaId),
     refuse (e) {
-      say({ action: 'error', target: e.engine, task_id: req.task_id, pool_id: poolId, error_kind: e.kind, retry_after_ms: e.retry_after_ms }, `cannot submit task ${req.task_id}: ${e.message}`, 'warn')
+      say({ action: 'error', target: e.engine, task_id: req.task_id, pool_id: poolId, error_kind: e.kind, retry_after_ms: e.retry_after_ms },
+        `cannot submit task ${req.task_id}: ${e.message}`, 'warn')
     },
     begin (replicaId, binding) {
       const d = determinismOf(req, poolConfig(poolId))
-      say({ action: 'submit', target: binding.adapter.engine, task_id: req.task_id, pool_id: poolId, replica_id: replicaId, engine_version: binding.engineVersion, seed: d.seed, sampler_profile_version: d.sampler_profile_version, model_digest: d.model_digest },
-        `submits task ${req.task_id} to ${binding.adapter.engine} on ${poolId}/${replicaId}`)
+      say({
+        action: 'submit',
+        target: binding.adapter.engine,
+        task_id: req.task_id,
+        pool_id: poolId,
+        replica_id: replicaId,
+        engine_version: binding.engineVersion,
+        seed: d.seed,
+        sampler_profile_version: d.sampler_profile_version,
+        model_digest: d.model_digest,
+      }, `submits task ${req.task_id} to ${binding.adapter.engine} on ${poolId}/${replicaId}`)
       const controller = new AbortController()
       const entry: InFlight = { poolId, binding, controller, canceled: false }
       const onAbort = (): void => { entry.canceled = true; controller.abort() }
@@ -225,7 +258,17 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
       const out: ReplicaStatus[] = []
       for (const [p, replicas] of pools) {
         if (poolId !== undefined && p !== poolId) continue
-        for (const [r, b] of replicas) out.push({ poolId: p, replicaId: r, engine: b.adapter.engine, engineVersion: b.engineVersion, breaker: b.breaker.state(clock.nowMs()), inFlight: b.inFlight, ctxMax: b.ctxMax })
+        for (const [r, b] of replicas) {
+          out.push({
+            poolId: p,
+            replicaId: r,
+            engine: b.adapter.engine,
+            engineVersion: b.engineVersion,
+            breaker: b.breaker.state(clock.nowMs()),
+            inFlight: b.inFlight,
+            ctxMax: b.ctxMax,
+          })
+        }
       }
       return out
     },
@@ -260,7 +303,8 @@ export function createAdapterHost (deps: HostDeps = {}): AdapterHostInternal {
         if (!b.adapter.freeSession) return
         try {
           await b.adapter.freeSession(sessionId)
-          say({ action: 'free-session', target: b.adapter.engine, session_id: sessionId, pool_id: poolId, replica_id: r }, `frees the KV of session ${sessionId} on ${poolId}/${r}`)
+          say({ action: 'free-session', target: b.adapter.engine, session_id: sessionId, pool_id: poolId, replica_id: r },
+            `frees the KV of session ${sessionId} on ${poolId}/${r}`)
         } catch (err) {
           say({ action: 'free-session', target: b.adapter.engine, session_id: sessionId, pool_id: poolId, replica_id: r, error: (err as Error).message },
             `cannot free the KV of session ${sessionId} on ${poolId}/${r}`, 'warn')

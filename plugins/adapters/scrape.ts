@@ -36,8 +36,14 @@ export function createScraper (metrics: ScrapeMetrics | undefined, say: Say) {
       if (snap.kv_cache_usage_ratio !== undefined) set.push([metrics.kv_cache_usage_ratio, base])
       for (const gpu of snap.gpus ?? []) {
         const labels = { ...base, device: gpu.device }
-        if (gpu.utilization_percent !== undefined) { metrics.gpu_utilization.labels(labels).set(gpu.utilization_percent); set.push([metrics.gpu_utilization, labels]) }
-        if (gpu.vram_used_bytes !== undefined) { metrics.vram_used_bytes.labels(labels).set(gpu.vram_used_bytes); set.push([metrics.vram_used_bytes, labels]) }
+        if (gpu.utilization_percent !== undefined) {
+          metrics.gpu_utilization.labels(labels).set(gpu.utilization_percent)
+          set.push([metrics.gpu_utilization, labels])
+        }
+        if (gpu.vram_used_bytes !== undefined) {
+          metrics.vram_used_bytes.labels(labels).set(gpu.vram_used_bytes)
+          set.push([metrics.vram_used_bytes, labels])
+        }
       }
       if (snap.kv_cache_usage_ratio !== undefined) metrics.kv_cache_usage_ratio.labels(base).set(snap.kv_cache_usage_ratio)
       series.set(k, set)
@@ -45,7 +51,8 @@ export function createScraper (metrics: ScrapeMetrics | undefined, say: Say) {
     } catch (err) {
       if (failing.has(k)) return
       failing.add(k)
-      say({ action: 'scrape', target: b.adapter.engine, pool_id: poolId, replica_id: replicaId, error: (err as Error).message }, `cannot scrape ${b.adapter.engine} metrics of ${poolId}/${replicaId}`, 'warn')
+      say({ action: 'scrape', target: b.adapter.engine, pool_id: poolId, replica_id: replicaId, error: (err as Error).message },
+        `cannot scrape ${b.adapter.engine} metrics of ${poolId}/${replicaId}`, 'warn')
     }
   }
 

@@ -25,7 +25,9 @@ export const artifactRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/artifacts/:id', { schema: { params: ArtifactParams } }, async (req) => {
     const { id } = req.params
     const artifact = await app.artifacts.get(id)
-    if (artifact === undefined) throw new ApiError('INVALID_PARAMS', `no artifact ${JSON.stringify(id)}; ids look like sha256:<64 hex> and come from POST /v1/artifacts`, { status: 404 })
+    if (artifact === undefined) {
+      throw new ApiError('INVALID_PARAMS', `no artifact ${JSON.stringify(id)}; ids look like sha256:<64 hex> and come from POST /v1/artifacts`, { status: 404 })
+    }
     return { parent: null, metadata: null, ...artifact }
   })
 }

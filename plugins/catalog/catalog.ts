@@ -83,9 +83,17 @@ export function createCatalog (store: CatalogStore, deps: CatalogDeps): Catalog 
     setState: (id, s, d) => store.setState(id, s, d),
     delete: (id) => store.delete(id),
     async verify (id, o = {}) {
-      const entry = await verifyEntry(store, id, { policy: deps.trustPolicy, ...(deps.metrics ? { counter: deps.metrics.catalog_verifications_total } : {}), ...o })
+      const entry = await verifyEntry(store, id, {
+        policy: deps.trustPolicy,
+        ...(deps.metrics ? { counter: deps.metrics.catalog_verifications_total } : {}),
+        ...o,
+      })
       const v = entry.verification!
-      deps.narrate?.({ actor: 'catalog', action: 'verify', target: id, result: v.result, reason: v.reason }, `verifies model ${id}: ${v.result} (${v.reason})`, v.result === 'fail' ? 'warn' : 'info')
+      deps.narrate?.(
+        { actor: 'catalog', action: 'verify', target: id, result: v.result, reason: v.reason },
+        `verifies model ${id}: ${v.result} (${v.reason})`,
+        v.result === 'fail' ? 'warn' : 'info'
+      )
       return entry
     },
     putEngine: (e) => store.putEngine(e),

@@ -13,14 +13,21 @@ export const FetchConfig = Strict({
   concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'files downloaded at once (multi-file repos, and all pulls together)' }),
   hf_cli: Type.Boolean({ default: false, description: 'stage hf: refs with huggingface-cli (HF_HUB_ENABLE_HF_TRANSFER=1) instead of the native downloader' }),
   hf_endpoint: Nullable(Type.String({ minLength: 1, description: 'Hugging Face hub base URL; the HF_ENDPOINT environment variable overrides it' })),
-  idle_timeout_ms: Type.Integer({ minimum: 1000, default: 30_000, description: 'a download that receives nothing for this long fails (and resumes on the next pull)' }),
+  idle_timeout_ms: Type.Integer({
+    minimum: 1000,
+    default: 30_000,
+    description: 'a download that receives nothing for this long fails (and resumes on the next pull)',
+  }),
 }, { default: {} })
 
 export const CatalogConfig = Strict({
   root: Type.Optional(Type.String({ minLength: 1, description: 'catalog root holding index.json and engines.json; default ~/.cache/models' })),
   trust_policy: Nullable(TrustPolicy),
   fetch: FetchConfig,
-  artifacts_root: Nullable(Type.String({ minLength: 1, description: 'where POST /v1/artifacts stores content-addressed JSON; default ~/.cache/llama-orch/artifacts' })),
+  artifacts_root: Nullable(Type.String({
+    minLength: 1,
+    description: 'where POST /v1/artifacts stores content-addressed JSON; default ~/.cache/llama-orch/artifacts',
+  })),
   artifacts_store: Type.Enum(['fs', 'memory'], { default: 'fs', description: 'memory keeps artifacts only while the process runs' }),
   artifacts_body_limit_bytes: Type.Integer({ minimum: 1024, default: 10_485_760, description: 'request body limit of POST /v1/artifacts' }),
 }, { default: {} })

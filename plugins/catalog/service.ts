@@ -55,20 +55,37 @@ export function trustProblems (m: Pick<CatalogModel, 'signatures' | 'sbom' | 'so
  * (`created: false`); a different digest → CatalogError Conflict (D14); a strict policy that
  * the model breaks → CatalogError Untrusted, and nothing is written.
  */
-export async function ingest (store: CatalogStore, body: CatalogModel, serverPolicy: EntryTrustPolicy | null | undefined, now = Date.now()): Promise<{ created: boolean, entry: ModelEntry }> {
+export async function ingest (
+  store: CatalogStore,
+  body: CatalogModel,
+  serverPolicy: EntryTrustPolicy | null | undefined,
+  now = Date.now()
+): Promise<{ created: boolean, entry: ModelEntry }> {
   const digest = parseDigest(body.digest)
   if (digest === null) throw new CatalogError('InvalidEntry', `digest must look like <algo>:<hex> (e.g. sha256:…), got ${JSON.stringify(body.digest)}`)
   const policy = effectivePolicy(serverPolicy, body.trust_policy)
   const problems = trustProblems(body, policy)
-  if (policy.mode === 'strict' && problems.length > 0) throw new CatalogError('Untrusted', `model ${body.id} breaks the strict trust policy: ${problems.join('; ')}`)
+  if (policy.mode === 'strict' && problems.length > 0) {
+    throw new CatalogError('Untrusted', `model ${body.id} breaks the strict trust policy: ${problems.join('; ')}`)
+  }
   const normalised = `${digest.algo}:${digest.value}`
   const existing = store.get(body.id)
   if (existing !== undefined) {
     if (existing.digest === normalised) return { created: false, entry: existing }
-    throw new CatalogError('Conflict', `model ${body.id} is already in the catalog with digest ${existing.digest ?? '(none)'}, not ${normalised}; delete it first or use another id`)
+    throw new CatalogError('Conflict',
+      `model ${body.id} is already in the catalog with digest ${existing.digest ?? '(none)'}, not ${normalised}; delete it first or use another id`)
   }
   const { digest: _ignored, ...meta } = body
-  const entry = await store.put({ ...meta, id: body.id, digest: normalised, local_path: null, lifecycle: 'Active', last_verified_ms: null, created_ms: now, updated_ms: now })
+  const entry = await store.put({
+    ...meta,
+    id: body.id,
+    digest: normalised,
+    local_path: null,
+    lifecycle: 'Active',
+    last_verified_ms: null,
+    created_ms: now,
+    updated_ms: now,
+  })
   return { created: true, entry }
 }
 
@@ -103,7 +120,11 @@ const TRUST: Record<Verification['result'], TrustState> = { pass: 'verified', wa
  * trust policy, stamps `last_verified_ms`, `verification` and `trust_state`, and counts the
  * outcome in `catalog_verifications_total`.
  */
-export async function verifyEntry (store: CatalogStore, id: string, o: { policy?: EntryTrustPolicy | null, counter?: VerificationCounter, engine?: string, now?: () => number } = {}): Promise<ModelEntry> {
+export async function verifyEntry (
+  store: CatalogStore,
+  id: string,
+  o: { policy?: EntryTrustPolicy | null, counter?: VerificationCounter, engine?: string, now?: () => number } = {}
+): Promise<ModelEntry> {
   const entry = store.get(id)
   if (entry === undefined) throw new CatalogError('NotFound', `no model ${JSON.stringify(id)} in the catalog`, { id })
   let actual: { digest: string, size_bytes: number, mtime_ms: number } | null = null
@@ -133,5 +154,6 @@ export async function verifyEntry (store: CatalogStore, id: string, o: { policy?
 
 export function parseState (state: unknown): Lifecycle {
   if (state === 'Active' || state === 'Retired') return state
-  throw new CatalogError('InvalidEntry', `state must be "Active" or "Retired", got ${JSON.stringify(state)} (Deprecated and other legacy states were removed, D7)`)
+  throw new CatalogError('InvalidEntry',
+    `state must be "Active" or "Retired", got ${JSON.stringify(state)} (Deprecated and other legacy states were removed, D7)`)
 }

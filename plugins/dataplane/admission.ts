@@ -9,7 +9,7 @@ import type { PoolRegistry } from '../pool/index.js'
 import type { Reservation, Session, SessionStore } from '../sessions/index.js'
 import { frame } from './event-log.js'
 import { jobOf } from './job.js'
-import type { Lifecycle } from './lifecycle.js'
+import type { TaskLifecycle } from './lifecycle.js'
 import type { PoolView } from './pools.js'
 import { backoffMs, estimateTokens, predictedStartMs, retryAfterMs, type PoolStats } from './predict.js'
 import type { Scheduler } from './scheduler.js'
@@ -35,7 +35,7 @@ export interface AdmissionDeps {
   sessions: Pick<SessionStore, 'get' | 'prospective' | 'refusal' | 'commit' | 'headers'>
   tasks: Pick<TaskStore, 'get' | 'create'>
   scheduler: Pick<Scheduler, 'queue' | 'enqueue' | 'pump'>
-  lifecycle: Lifecycle
+  lifecycle: TaskLifecycle
   stats: ReadonlyMap<string, PoolStats>
   telemetry: Pick<Telemetry, 'refused' | 'backpressure' | 'admitted'>
   throttle: Throttle | undefined
@@ -123,15 +123,23 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
     // 5. guardrails: ctx and the prompt + generation budget against the candidate pools
     const promptTokens = estimateTokens(req)
     const ctxMax = Math.max(0, ...candidates.map((p) => p.ctxMax))
-    if (candidates.length > 0 && req.ctx > ctxMax) throw invalid(`/ctx ${req.ctx} is over the largest ctx_max (${ctxMax}) of the pools serving ${req.model_ref}`, engine)
+    if (candidates.length > 0 && req.ctx > ctxMax) {
+      throw invalid(`/ctx ${req.ctx} is over the largest ctx_max (${ctxMax}) of the pools serving ${req.model_ref}`, engine)
+    }
     const need = promptTokens + req.max_tokens
     if (req.ctx > 0 && need > req.ctx) throw invalid(`/max_tokens ${req.max_tokens} plus ~${promptTokens} prompt tokens exceed ctx ${req.ctx}`, engine)
-    if (candidates.length > 0 && need > ctxMax) throw invalid(`/max_tokens ${req.max_tokens} plus ~${promptTokens} prompt tokens exceed ctx_max ${ctxMax}`, engine)
+    if (candidates.length > 0 && need > ctxMax) {
+      throw invalid(`/max_tokens ${req.max_tokens} plus ~${promptTokens} prompt tokens exceed ctx_max ${ctxMax}`, engine)
+    }
     // 6. per-API-token throttle (ORCH-3006)
     const wait = deps.throttle && client !== undefined ? deps.throttle.take(client, clock.nowMs()) : 0
     if (wait > 0) {
       deps.telemetry.backpressure(engine, 'rate-limit')
-      throw new ApiError('ADMISSION_REJECT', `this client is over its admission rate (queue.throttle); retry after ${wait} ms`, { engine, retry_after_ms: wait, policy_label: 'rate-limit' })
+      throw new ApiError('ADMISSION_REJECT', `this client is over its admission rate (queue.throttle); retry after ${wait} ms`, {
+        engine,
+        retry_after_ms: wait,
+        policy_label: 'rate-limit',
+      })
     }
     // 7. placement
     const aff = session.affinity
@@ -152,7 +160,11 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
     const ahead = req.priority === 'interactive' ? q.lenOf('interactive') : q.len()
     const predicted = predictedStartMs(Math.min(ahead, q.capacity() - 1), slotsFree, slotsTotal, stats, deps.queue.eta_per_item_ms)
     if (predicted >= req.deadline_ms) {
-      throw new ApiError('DEADLINE_UNMET', `predicted start in ${predicted} ms is not before deadline_ms ${req.deadline_ms}; allow more time or retry later`, { engine, pool_id: poolId })
+      throw new ApiError(
+        'DEADLINE_UNMET',
+        `predicted start in ${predicted} ms is not before deadline_ms ${req.deadline_ms}; allow more time or retry later`,
+        { engine, pool_id: poolId }
+      )
     }
     // 9. room in the queue under the pool's policy (decision 5, §4.1.4, D3)
     const retryAfter = retryAfterMs(q.len(), slotsTotal, stats, deps.queue.eta_per_item_ms)
@@ -173,7 +185,13 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
     const body: AdmissionBody = {
       task_id: req.task_id,
       queue_position: position,
-      predicted_start_ms: predictedStartMs(position, plan.slotsFree, deps.registry.get(poolId)!.slots_total, deps.stats.get(poolId)!, deps.queue.eta_per_item_ms),
+      predicted_start_ms: predictedStartMs(
+        position,
+        plan.slotsFree,
+        deps.registry.get(poolId)!.slots_total,
+        deps.stats.get(poolId)!,
+        deps.queue.eta_per_item_ms
+      ),
       backoff_ms: backoffMs(q.len(), q.capacity(), deps.queue.high_watermark, plan.retryAfter),
     }
     const now = clock.nowMs()
@@ -204,7 +222,11 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
       const req = pickTaskRequest(raw)
       const engines = deps.engines()
       if (!engines.includes(req.engine)) {
-        throw new ApiError('INVALID_PARAMS', `/engine ${JSON.stringify(req.engine)} is not served here; registered engines: ${engines.join(', ') || 'none'}`, { engine: req.engine })
+        throw new ApiError(
+          'INVALID_PARAMS',
+          `/engine ${JSON.stringify(req.engine)} is not served here; registered engines: ${engines.join(', ') || 'none'}`,
+          { engine: req.engine }
+        )
       }
       let plan: Plan | Admitted
       try {

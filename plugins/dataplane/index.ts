@@ -36,7 +36,8 @@ const dataplanePlugin: FastifyPluginAsync<DataPlaneOptions> = async (app, opts) 
   const tasks = defaults<TasksConfig>(TasksConfig, opts.tasks)
   const storeTrace = (task: Task): void => {
     app.artifacts.put(traceOf(task)).then((ref) => { task.traceId = ref.id }, (err: Error) => {
-      app.narration.narrate({ actor: 'orchestratord', action: 'error', target: task.id, task_id: task.id, error: err.message }, `cannot store the trace of task ${task.id}`, 'warn')
+      app.narration.narrate({ actor: 'orchestratord', action: 'error', target: task.id, task_id: task.id, error: err.message },
+        `cannot store the trace of task ${task.id}`, 'warn')
     })
   }
   const dp = createDataPlane({

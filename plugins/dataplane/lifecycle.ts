@@ -14,7 +14,7 @@ import type { Outcome, Telemetry } from './telemetry.js'
  * stream, settles its session, closes its stream metrics, retires it, counts and narrates it,
  * and last gives its slot back to the scheduler.
  */
-export interface Lifecycle {
+export interface TaskLifecycle {
   /** False when the task had already ended (the first conclusion wins). */
   conclude (task: Task, outcome: Outcome): boolean
 }
@@ -38,7 +38,7 @@ const STATE: Record<Outcome['kind'], (wasQueued: boolean) => TaskState> = {
   dropped: () => 'dropped',
 }
 
-export function createLifecycle (deps: LifecycleDeps): Lifecycle {
+export function createLifecycle (deps: LifecycleDeps): TaskLifecycle {
   const { clock, scheduler, sessions } = deps
 
   const terminalFrame = (task: Task, outcome: Outcome, now: number): void => {

@@ -30,7 +30,13 @@ export const dataPlaneRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/tasks/:id/stream', {
-    schema: { tags: ['data plane'], summary: 'Stream a task as server-sent events', params: TaskParams, querystring: StreamQuery, response: { 404: ErrorEnvelope } },
+    schema: {
+      tags: ['data plane'],
+      summary: 'Stream a task as server-sent events',
+      params: TaskParams,
+      querystring: StreamQuery,
+      response: { 404: ErrorEnvelope },
+    },
     sse: { kind: 'manual', heartbeat: false },
   }, async (req, reply) => {
     const { id } = req.params

@@ -3,7 +3,7 @@ import { endedWithoutTerminal, PUBLIC_ERROR_KIND } from '../../sdk/worker-errors
 import type { Clock } from '../../lib/clock.js'
 import type { SessionStore } from '../sessions/index.js'
 import { frame, tokenFrame } from './event-log.js'
-import type { Lifecycle } from './lifecycle.js'
+import type { TaskLifecycle } from './lifecycle.js'
 import { onTimeProbability, type PoolStats } from './predict.js'
 import type { SseConfig } from './schema.js'
 import type { Scheduler } from './scheduler.js'
@@ -29,7 +29,7 @@ export interface RunnerDeps {
   scheduler: Pick<Scheduler, 'queue'>
   stats: ReadonlyMap<string, PoolStats>
   telemetry: Pick<Telemetry, 'started' | 'runFailed' | 'engineFailed'>
-  lifecycle: Lifecycle
+  lifecycle: TaskLifecycle
   sse: SseConfig
 }
 
@@ -130,7 +130,11 @@ export function createRunner (deps: RunnerDeps): Runner {
   const stream = async (run: Run, replicaId: string | undefined): Promise<void> => {
     const { task } = run
     try {
-      const events = deps.host.submit(task.poolId, task.req, { signal: task.controller!.signal, deadlineAt: task.deadlineAt, ...(replicaId !== undefined ? { replicaId } : {}) })
+      const events = deps.host.submit(task.poolId, task.req, {
+        signal: task.controller!.signal,
+        deadlineAt: task.deadlineAt,
+        ...(replicaId !== undefined ? { replicaId } : {}),
+      })
       for await (const ev of events) if (handle(run, ev)) break
       // the adapter host guarantees a terminal event; a stream that still lacks one is told apart the same way
       if (!task.log.ended) handle(run, { kind: 'error', data: endedWithoutTerminal(task.req.engine) })
@@ -148,7 +152,8 @@ export function createRunner (deps: RunnerDeps): Runner {
       task.controller = new AbortController()
       // the session's replica keeps its KV warm, unless the task asks for a cold start
       const aff = sessions.get(task.req.session_id)?.affinity
-      const replicaId = aff && aff.poolId === task.poolId && task.req.kv_hint !== 'cold' && deps.host.replicas(task.poolId).some((r) => r.replicaId === aff.replicaId)
+      const replicaId = aff && aff.poolId === task.poolId && task.req.kv_hint !== 'cold' &&
+        deps.host.replicas(task.poolId).some((r) => r.replicaId === aff.replicaId)
         ? aff.replicaId
         : undefined
       void stream({ task, adapterMetrics: {}, sinceMetrics: 0, lastMetricsAt: now }, replicaId)

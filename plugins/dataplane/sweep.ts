@@ -3,7 +3,7 @@ import type { Placement } from '../placement/index.js'
 import type { PoolRegistry } from '../pool/index.js'
 import type { SessionStore } from '../sessions/index.js'
 import { jobOf } from './job.js'
-import type { Lifecycle } from './lifecycle.js'
+import type { TaskLifecycle } from './lifecycle.js'
 import type { PoolView } from './pools.js'
 import type { Scheduler } from './scheduler.js'
 import type { TasksConfig } from './schema.js'
@@ -18,7 +18,7 @@ export interface SweepDeps {
   registry: Pick<PoolRegistry, 'get'>
   placement: Pick<Placement, 'place'>
   scheduler: Pick<Scheduler, 'queue' | 'move' | 'pumpAll'>
-  lifecycle: Lifecycle
+  lifecycle: TaskLifecycle
   sessions: Pick<SessionStore, 'sweep'>
   telemetry: Pick<Telemetry, 'replaced'>
   throttle: Throttle | undefined
@@ -36,15 +36,30 @@ export function createSweep (deps: SweepDeps): () => void {
 
   const watch = (task: Task, now: number): void => {
     if (now >= task.deadlineAt) {
-      lifecycle.conclude(task, { kind: 'aborted', code: 'DEADLINE_UNMET', message: `the task's deadline_ms (${task.req.deadline_ms}) passed while it was ${task.state}`, reason: 'deadline' })
+      lifecycle.conclude(task, {
+        kind: 'aborted',
+        code: 'DEADLINE_UNMET',
+        message: `the task's deadline_ms (${task.req.deadline_ms}) passed while it was ${task.state}`,
+        reason: 'deadline',
+      })
       return
     }
     if (task.state !== 'running') return
     const t = deps.pools.config(task.poolId).timeouts
     if (typeof t?.wall_ms === 'number' && now - task.startedAt! >= t.wall_ms) {
-      lifecycle.conclude(task, { kind: 'aborted', code: 'DECODE_TIMEOUT', message: `the task ran longer than the pool's wall timeout (${t.wall_ms} ms)`, reason: 'watchdog' })
+      lifecycle.conclude(task, {
+        kind: 'aborted',
+        code: 'DECODE_TIMEOUT',
+        message: `the task ran longer than the pool's wall timeout (${t.wall_ms} ms)`,
+        reason: 'watchdog',
+      })
     } else if (typeof t?.idle_ms === 'number' && now - (task.lastTokenAt ?? task.startedAt!) >= t.idle_ms) {
-      lifecycle.conclude(task, { kind: 'aborted', code: 'DECODE_TIMEOUT', message: `no token for ${t.idle_ms} ms (the pool's idle timeout)`, reason: 'watchdog' })
+      lifecycle.conclude(task, {
+        kind: 'aborted',
+        code: 'DECODE_TIMEOUT',
+        message: `no token for ${t.idle_ms} ms (the pool's idle timeout)`,
+        reason: 'watchdog',
+      })
     }
   }
 

@@ -63,7 +63,11 @@ export function emitError (task: Task, code: ErrorKind, message: string): void {
 }
 
 /** What a new task starts from: everything admission decided about it. */
-export type NewTask = Pick<Task, 'id' | 'req' | 'canonical' | 'poolId' | 'correlationId' | 'admission' | 'reservation' | 'admittedAt' | 'deadlineAt' | 'replicaId' | 'engineVersion'> & { tokensIn: number }
+export type NewTask = Pick<
+  Task,
+  | 'id' | 'req' | 'canonical' | 'poolId' | 'correlationId' | 'admission' | 'reservation'
+  | 'admittedAt' | 'deadlineAt' | 'replicaId' | 'engineVersion'
+> & { tokensIn: number }
 
 /**
  * The task registry: every task by id, the queued and running ones (what the sweep watches),

@@ -97,12 +97,26 @@ export function createTelemetry (metrics: ContractMetrics, narrator: Narrator, p
       metrics.admission_backpressure_events_total.inc({ engine, policy })
     },
     admitted (task, policy) {
-      metrics.tasks_enqueued_total.inc({ engine: task.req.engine, engine_version: task.engineVersion, pool_id: task.poolId, replica_id: task.replicaId, priority: task.req.priority })
-      say(task, 'admission', `admits task ${task.id} to ${task.poolId} at position ${task.admission.queue_position}`, { ...logIds(task), priority: task.req.priority, policy })
+      metrics.tasks_enqueued_total.inc({
+        engine: task.req.engine,
+        engine_version: task.engineVersion,
+        pool_id: task.poolId,
+        replica_id: task.replicaId,
+        priority: task.req.priority,
+      })
+      say(task, 'admission', `admits task ${task.id} to ${task.poolId} at position ${task.admission.queue_position}`,
+        { ...logIds(task), priority: task.req.priority, policy })
     },
     started (task, nowMs) {
-      const sm = new StreamMetrics(metrics, { engine: task.req.engine, engine_version: task.engineVersion, pool_id: task.poolId, replica_id: task.replicaId, priority: task.req.priority }, nowMs)
-      say(task, 'started', `dispatches task ${task.id} to ${task.poolId}/${task.replicaId}`, { ...logIds(task), queue_time_ms: task.startedAt! - task.admittedAt })
+      const sm = new StreamMetrics(metrics, {
+        engine: task.req.engine,
+        engine_version: task.engineVersion,
+        pool_id: task.poolId,
+        replica_id: task.replicaId,
+        priority: task.req.priority,
+      }, nowMs)
+      say(task, 'started', `dispatches task ${task.id} to ${task.poolId}/${task.replicaId}`,
+        { ...logIds(task), queue_time_ms: task.startedAt! - task.admittedAt })
       return sm
     },
     replaced (task, from) {
@@ -128,7 +142,8 @@ export function createTelemetry (metrics: ContractMetrics, narrator: Narrator, p
           return
         case 'canceled':
           metrics.tasks_canceled_total.inc(canceledLabels(task, outcome.reason))
-          say(task, 'cancel', `cancels ${wasQueued ? 'queued' : 'running'} task ${task.id} (${outcome.reason})`, { canceled: true, reason: outcome.reason, ...logIds(task) })
+          say(task, 'cancel', `cancels ${wasQueued ? 'queued' : 'running'} task ${task.id} (${outcome.reason})`,
+            { canceled: true, reason: outcome.reason, ...logIds(task) })
           return
         case 'dropped':
           metrics.tasks_rejected_total.inc({ engine: task.req.engine, reason: 'QUEUE_FULL_DROP_LRU' })

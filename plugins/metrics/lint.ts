@@ -97,7 +97,9 @@ function histogramProblems (metric: string, samples: Sample[]): LintReport['hist
   const problems: LintReport['histogram_mismatch'] = []
   for (const { labels, buckets, count } of series.values()) {
     buckets.sort((a, b) => a[0] - b[0])
-    if (buckets.some(([, v], i) => i > 0 && v < buckets[i - 1]![1])) problems.push({ metric, labels, problem: 'bucket counts decrease as le grows (buckets must be cumulative)' })
+    if (buckets.some(([, v], i) => i > 0 && v < buckets[i - 1]![1])) {
+      problems.push({ metric, labels, problem: 'bucket counts decrease as le grows (buckets must be cumulative)' })
+    }
     const inf = buckets.find(([le]) => le === Infinity)
     if (inf === undefined) problems.push({ metric, labels, problem: 'no le="+Inf" bucket' })
     else if (count !== undefined && inf[1] !== count) problems.push({ metric, labels, problem: `le="+Inf" bucket (${inf[1]}) differs from _count (${count})` })

@@ -90,7 +90,8 @@ export async function download (o: DownloadOptions): Promise<Downloaded> {
       })
     } catch (err) {
       if (o.signal?.aborted) throw err
-      throw new ModelError('FetchFailed', `${o.what}: ${url.origin} could not be reached (${(err as Error).message}); the next pull resumes`, { url: url.origin })
+      throw new ModelError('FetchFailed',
+        `${o.what}: ${url.origin} could not be reached (${(err as Error).message}); the next pull resumes`, { url: url.origin })
     }
     claimed = claimedSha(res.headers) ?? claimed
     const location = header(res.headers, 'location')
@@ -115,7 +116,8 @@ export async function download (o: DownloadOptions): Promise<Downloaded> {
         continue
       }
       const kind = res.statusCode === 404 ? 'NotFound' : 'FetchFailed'
-      throw new ModelError(kind, `${o.what}: ${url.origin}${url.pathname} answered ${res.statusCode}${res.statusCode === 401 || res.statusCode === 403 ? ' (gated or private? set HF_TOKEN for the hub)' : ''}`, { status: res.statusCode })
+      const hint = res.statusCode === 401 || res.statusCode === 403 ? ' (gated or private? set HF_TOKEN for the hub)' : ''
+      throw new ModelError(kind, `${o.what}: ${url.origin}${url.pathname} answered ${res.statusCode}${hint}`, { status: res.statusCode })
     }
     if (res.statusCode === 200 && have > 0) { hash = createHash('sha256'); have = 0 }
     const total = res.statusCode === 206

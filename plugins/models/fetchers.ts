@@ -35,7 +35,13 @@ export interface FetchContext {
 }
 
 /** Stages one URL as `<stage>/<fileName>.part`, resuming what an earlier run left. */
-async function fetchFile (c: FetchContext, url: string, file: string, part: string, firstHostHeaders: Record<string, string> = {}): Promise<{ hex: string, size: number }> {
+async function fetchFile (
+  c: FetchContext,
+  url: string,
+  file: string,
+  part: string,
+  firstHostHeaders: Record<string, string> = {}
+): Promise<{ hex: string, size: number }> {
   await mkdir(dirname(part), { recursive: true })
   return c.slot(() => download({
     url,
@@ -58,7 +64,17 @@ async function nativeSingle (c: FetchContext, url: string, headers?: Record<stri
 
 /** A whole hub repo, its files in parallel (ORCH-3435); finished files survive a crash and are not fetched again. */
 async function nativeRepo (c: FetchContext, ref: Extract<ModelRef, { scheme: 'hf' }>): Promise<Staged> {
-  const listing = await listRepo({ endpoint: c.hfEndpoint, org: ref.org, repo: ref.repo, revision: ref.revision, policy: c.policy, what: c.what, signal: c.signal, timeoutMs: c.idleTimeoutMs, ...(c.dispatcher ? { dispatcher: c.dispatcher } : {}) })
+  const listing = await listRepo({
+    endpoint: c.hfEndpoint,
+    org: ref.org,
+    repo: ref.repo,
+    revision: ref.revision,
+    policy: c.policy,
+    what: c.what,
+    signal: c.signal,
+    timeoutMs: c.idleTimeoutMs,
+    ...(c.dispatcher ? { dispatcher: c.dispatcher } : {}),
+  })
   const tree = join(c.stage, 'tree')
   const abort = new AbortController()
   const onAbort = (): void => abort.abort(c.signal.reason)
@@ -75,7 +91,13 @@ async function nativeRepo (c: FetchContext, ref: Extract<ModelRef, { scheme: 'hf
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed) throw failed.reason
   const files = results.map((r) => (r as PromiseFulfilledResult<FileDigest>).value)
-  return { path: tree, digest: `sha256:${manifestDigest(files)}`, size_bytes: files.reduce((n, f) => n + f.size, 0), source_url: `${c.hfEndpoint}/${ref.org}/${ref.repo}`, revision: listing.sha }
+  return {
+    path: tree,
+    digest: `sha256:${manifestDigest(files)}`,
+    size_bytes: files.reduce((n, f) => n + f.size, 0),
+    source_url: `${c.hfEndpoint}/${ref.org}/${ref.repo}`,
+    revision: listing.sha,
+  }
 }
 
 async function digestStaged (path: string, sourceUrl: string): Promise<Staged> {
@@ -87,7 +109,10 @@ async function digestStaged (path: string, sourceUrl: string): Promise<Staged> {
 async function hfCli (c: FetchContext, ref: Extract<ModelRef, { scheme: 'hf' }>): Promise<Staged> {
   const cli = await requireTool(c.runner, 'huggingface-cli', c.what)
   const tree = join(c.stage, 'tree')
-  const args = ['download', `${ref.org}/${ref.repo}`, ...(ref.path ? [ref.path] : []), '--revision', ref.revision, '--local-dir', tree, '--local-dir-use-symlinks', 'False']
+  const args = [
+    'download', `${ref.org}/${ref.repo}`, ...(ref.path ? [ref.path] : []),
+    '--revision', ref.revision, '--local-dir', tree, '--local-dir-use-symlinks', 'False',
+  ]
   await c.slot(() => runTool(c.runner, cli, args, { ...c.env, HF_HUB_ENABLE_HF_TRANSFER: '1', HF_ENDPOINT: c.hfEndpoint }, c.what, c.signal))
   await rm(join(tree, '.cache'), { recursive: true, force: true })
   return digestStaged(ref.path ? join(tree, ...ref.path.split('/')) : tree, `${c.hfEndpoint}/${ref.org}/${ref.repo}`)

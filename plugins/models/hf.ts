@@ -24,18 +24,35 @@ export function hfFileUrl (endpoint: string, org: string, repo: string, revision
 export interface RepoListing { sha: string | null, files: string[] }
 
 /** The files of a repo revision (`GET /api/models/{org}/{repo}/revision/{rev}` → siblings). */
-export async function listRepo (o: { endpoint: string, org: string, repo: string, revision: string, policy: OutboundPolicy, what: string, signal?: AbortSignal, dispatcher?: Dispatcher, timeoutMs?: number }): Promise<RepoListing> {
+export async function listRepo (o: {
+  endpoint: string
+  org: string
+  repo: string
+  revision: string
+  policy: OutboundPolicy
+  what: string
+  signal?: AbortSignal
+  dispatcher?: Dispatcher
+  timeoutMs?: number
+}): Promise<RepoListing> {
   const url = new URL(`${o.endpoint}/api/models/${enc(o.org)}/${enc(o.repo)}/revision/${encodeURIComponent(o.revision)}`)
   assertOutbound(o.policy, url.hostname, o.what)
   let res: Dispatcher.ResponseData
   try {
-    res = await request(url, { headers: { accept: 'application/json', ...hfAuth() }, signal: o.signal, dispatcher: o.dispatcher, headersTimeout: o.timeoutMs ?? 30_000, bodyTimeout: o.timeoutMs ?? 30_000 })
+    res = await request(url, {
+      headers: { accept: 'application/json', ...hfAuth() },
+      signal: o.signal,
+      dispatcher: o.dispatcher,
+      headersTimeout: o.timeoutMs ?? 30_000,
+      bodyTimeout: o.timeoutMs ?? 30_000,
+    })
   } catch (err) {
     throw new ModelError('FetchFailed', `${o.what}: the hub at ${url.origin} could not be reached (${(err as Error).message})`)
   }
   if (res.statusCode !== 200) {
     await res.body.dump()
-    throw new ModelError(res.statusCode === 404 ? 'NotFound' : 'FetchFailed', `${o.what}: the hub answered ${res.statusCode} for ${o.org}/${o.repo}@${o.revision}`, { status: res.statusCode })
+    throw new ModelError(res.statusCode === 404 ? 'NotFound' : 'FetchFailed',
+      `${o.what}: the hub answered ${res.statusCode} for ${o.org}/${o.repo}@${o.revision}`, { status: res.statusCode })
   }
   const doc = await res.body.json() as { sha?: string, siblings?: Array<{ rfilename?: unknown }> }
   const files = (doc.siblings ?? []).map((s) => s.rfilename).filter((f): f is string => typeof f === 'string')

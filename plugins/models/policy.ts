@@ -26,6 +26,7 @@ export function assertOutbound (policy: OutboundPolicy, host: string, what: stri
   }
   if (policy.outbound_allowlist.length > 0 && !hostAllowed(host, policy.outbound_allowlist)) {
     throw new ModelError('PolicyDenied',
-      `${what} needs a download from ${host}, which is not in policy.outbound_allowlist (${policy.outbound_allowlist.join(', ')}); add it there to allow it`, { host })
+      `${what} needs a download from ${host}, which is not in policy.outbound_allowlist (${policy.outbound_allowlist.join(', ')}); ` +
+      'add it there to allow it', { host })
   }
 }

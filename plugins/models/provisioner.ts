@@ -77,7 +77,13 @@ export function createModelProvisioner (deps: ProvisionerDeps): ModelProvisioner
     return { id, local_path: e.local_path, digest: e.digest, lifecycle: e.lifecycle }
   }
 
-  async function register (id: string, path: string, actual: { digest: string, size_bytes: number }, v: Verification, extra: Partial<ModelEntry>): Promise<ResolvedModel> {
+  async function register (
+    id: string,
+    path: string,
+    actual: { digest: string, size_bytes: number },
+    v: Verification,
+    extra: Partial<ModelEntry>
+  ): Promise<ResolvedModel> {
     const existing = store.get(id)
     const st = await stat(path)
     const entry = await store.put({
@@ -105,9 +111,12 @@ export function createModelProvisioner (deps: ProvisionerDeps): ModelProvisioner
     count(v, engine)
     if (v.result === 'fail') {
       narrate({ actor: 'model-provisioner', action: 'verify', target: id, result: 'fail', expected, actual }, `refuses ${id}: digest mismatch`, 'warn')
-      throw new ModelError('DigestMismatch', `digest mismatch for ${id}: expected ${expected}, got ${actual}; nothing was kept or registered`, { expected, actual })
+      throw new ModelError('DigestMismatch',
+        `digest mismatch for ${id}: expected ${expected}, got ${actual}; nothing was kept or registered`, { expected, actual })
     }
-    if (v.result === 'warn') narrate({ actor: 'model-provisioner', action: 'verify', target: id, result: 'warn' }, `stages ${id} unverified: no expected digest configured`, 'warn')
+    if (v.result === 'warn') {
+      narrate({ actor: 'model-provisioner', action: 'verify', target: id, result: 'warn' }, `stages ${id} unverified: no expected digest configured`, 'warn')
+    }
     return v
   }
 

@@ -38,7 +38,8 @@ export const systemRunner: CommandRunner = {
 
 /** What each scheme needs, and how to get it (ORCH-3705: the provisioner never installs anything). */
 export const TOOL_HINTS = {
-  'huggingface-cli': 'install python-huggingface-hub (pip install "huggingface_hub[cli,hf_transfer]"), turn catalog.fetch.hf_cli off to use the built-in downloader, or use a file: ref',
+  'huggingface-cli': 'install python-huggingface-hub (pip install "huggingface_hub[cli,hf_transfer]"), ' +
+    'turn catalog.fetch.hf_cli off to use the built-in downloader, or use a file: ref',
   aws: 'install the AWS CLI (pip install awscli, or your distribution\'s awscli package), or stage the files yourself and use a file: ref',
   oras: 'install oras (https://oras.land/docs/installation), or stage the files yourself and use a file: ref',
 } as const

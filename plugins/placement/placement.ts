@@ -42,7 +42,8 @@ export interface JobSpec {
   requirements?: { minVramBytes?: number, quantization?: string, minComputeCap?: string, requiredExtensions?: string[] }
 }
 
-export type IncompatibleReason = 'ENGINE' | 'MODEL' | 'NOT_READY' | 'DRAINING' | 'CTX' | 'VRAM' | 'COMPUTE_CAP' | 'QUANT' | 'EXTENSIONS' | 'DEVICE_MASK' | 'SAMPLER_PROFILE'
+export type IncompatibleReason =
+  | 'ENGINE' | 'MODEL' | 'NOT_READY' | 'DRAINING' | 'CTX' | 'VRAM' | 'COMPUTE_CAP' | 'QUANT' | 'EXTENSIONS' | 'DEVICE_MASK' | 'SAMPLER_PROFILE'
 
 export type PlacementDecision =
   | { kind: 'assigned', poolId: string, replicaId?: string, affinity: boolean }

@@ -2,7 +2,9 @@ import type { Clock } from '../../lib/clock.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import type { PoolRegistry } from '../pool/index.js'
 import { cacheKey, createDecisionCache } from './cache.js'
-import { decide, noCapacityCode, type IncompatibleReason, type JobSpec, type NoCapacityCode, type PlacementDecision, type PlacementPolicy, type PoolSnapshot } from './placement.js'
+import {
+  decide, noCapacityCode, type IncompatibleReason, type JobSpec, type NoCapacityCode, type PlacementDecision, type PlacementPolicy, type PoolSnapshot,
+} from './placement.js'
 import type { PlacementConfig } from './schema.js'
 
 export interface PlaceOptions {
@@ -76,7 +78,10 @@ export function createPlacement (config: PlacementConfig, deps: PlacementDeps): 
       })
     }
     // eligibility fingerprint: a change here is a topology/eligibility change (D6), never slots or VRAM
-    const fp = out.map((p) => [p.id, p.engine, p.engineVersion, p.modelId, p.live, p.ready, p.draining, p.ctxMax, p.deviceMask?.join('.'), p.quantizations?.join('.'), p.samplerProfileVersion].join('|')).join(';')
+    const fp = out.map((p) => [
+      p.id, p.engine, p.engineVersion, p.modelId, p.live, p.ready, p.draining, p.ctxMax,
+      p.deviceMask?.join('.'), p.quantizations?.join('.'), p.samplerProfileVersion,
+    ].join('|')).join(';')
     if (fp !== fingerprint) {
       if (fingerprint !== '') version++
       fingerprint = fp

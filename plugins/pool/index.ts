@@ -50,7 +50,10 @@ export interface PoolOptions {
   /** Where engine PID files go (manifest `server.run_dir`); absent: none are written. */
   runDir?: string
   /** Test seams: replace how replicas are spawned and probed, timers, jitter, GPU discovery. */
-  overrides?: Partial<Pick<ManagerDeps, 'spawn' | 'probe' | 'measurePerf' | 'timers' | 'nowMs' | 'random'>> & { discover?: () => Promise<GpuDevice[]>, gpuSampleMs?: number }
+  overrides?: Partial<Pick<ManagerDeps, 'spawn' | 'probe' | 'measurePerf' | 'timers' | 'nowMs' | 'random'>> & {
+    discover?: () => Promise<GpuDevice[]>
+    gpuSampleMs?: number
+  }
 }
 
 /** Binds each Ready replica to the adapter host when an adapter serves the pool's engine. */
@@ -89,7 +92,8 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
       spawn: (prepared, id) => {
         const r = spawnEngine(prepared, id)
         pidFiles?.track(c.id, r, (err) => {
-          app.narration.narrate({ actor: 'pool-managerd', action: 'spawn', target: c.id, pid: r.pid, error: err.message }, `cannot write the PID file of pool ${c.id}`, 'warn')
+          app.narration.narrate({ actor: 'pool-managerd', action: 'spawn', target: c.id, pid: r.pid, error: err.message },
+            `cannot write the PID file of pool ${c.id}`, 'warn')
         })
         return r
       },
@@ -144,7 +148,9 @@ async function reapOrphans (app: FastifyInstance, pidFiles: PidFiles, configs: r
     const orphan = await pidFiles.reap(c.id)
     if (!orphan) continue
     app.narration.narrate({ actor: 'pool-managerd', action: 'reap', target: c.id, pid: orphan.pid, killed: orphan.killed, reason: orphan.reason },
-      orphan.killed ? `stops engine pid ${orphan.pid} of pool ${c.id} left running by an earlier run` : `leaves pid ${orphan.pid} of pool ${c.id} alone: ${orphan.reason}`.slice(0, 100),
+      orphan.killed
+        ? `stops engine pid ${orphan.pid} of pool ${c.id} left running by an earlier run`
+        : `leaves pid ${orphan.pid} of pool ${c.id} alone: ${orphan.reason}`.slice(0, 100),
       orphan.killed ? 'warn' : 'info')
   }
 }

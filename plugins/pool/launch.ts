@@ -77,7 +77,8 @@ async function prepareEngine (pool: PoolConfig, model: ResolvedModel, deps: Laun
   const provisioner = deps.provisionerFor(pool.engine, mode)
   if (!provisioner) {
     if (mode === 'external') return externalEngine(pool)
-    throw new GateError('engine', `no enabled provider handles engine ${pool.engine} in mode ${mode}; enable one under providers${pool.engine === 'llamacpp' ? ' (e.g. embedded, with provisioning.mode: embedded)' : ''}`)
+    const hint = pool.engine === 'llamacpp' ? ' (e.g. embedded, with provisioning.mode: embedded)' : ''
+    throw new GateError('engine', `no enabled provider handles engine ${pool.engine} in mode ${mode}; enable one under providers${hint}`)
   }
   try {
     return await provisioner.prepare(pool, { model })
@@ -91,7 +92,10 @@ export async function checkHostMemory (model: ResolvedModel, free: () => number)
   const size = (await stat(model.local_path).catch(() => undefined))?.size ?? 0
   const need = engineBytes(size)
   if (need > free()) {
-    throw new GateError('engine', `model ${model.id} needs about ${mib(need)} of host memory, but only ${mib(free())} is free; free memory or use a smaller model`)
+    throw new GateError(
+      'engine',
+      `model ${model.id} needs about ${mib(need)} of host memory, but only ${mib(free())} is free; free memory or use a smaller model`
+    )
   }
 }
 
@@ -105,7 +109,10 @@ export async function waitHealthy (pool: PoolConfig, replica: Replica, deps: Pic
     if (exited || !replica.alive()) {
       const info = await replica.exited
       const why = info.signal ? `signal ${info.signal}` : `status ${info.code}`
-      throw new GateError('health', `engine exited (${why}) before its health check passed${replica.tail() ? `: ${replica.tail().split('\n').slice(-2).join(' | ')}` : ''}`)
+      throw new GateError(
+        'health',
+        `engine exited (${why}) before its health check passed${replica.tail() ? `: ${replica.tail().split('\n').slice(-2).join(' | ')}` : ''}`
+      )
     }
     if (await deps.probe(replica.prepared.health.url, timeout)) return
     if (deps.nowMs() - started >= limit) throw new GateError('health', `health probe ${replica.prepared.health.url} did not pass within ${limit} ms`)

@@ -13,7 +13,11 @@ import { GateError } from './errors.js'
 import type { Replica } from './replica.js'
 import type { ResolvedModel } from './model-gate.js'
 
-export type Narrate = (fields: { actor: 'pool-managerd', action: string, target: string, [k: string]: unknown }, human: string, level?: 'info' | 'warn' | 'error') => void
+export type Narrate = (
+  fields: { actor: 'pool-managerd', action: string, target: string, [k: string]: unknown },
+  human: string,
+  level?: 'info' | 'warn' | 'error'
+) => void
 
 /** How the manager reaches the adapter host (absent until an adapter host and adapter exist). */
 export interface Binder {
@@ -89,7 +93,16 @@ export class PoolManager {
   private patch (p: Parameters<PoolRegistry['upsert']>[1]): void { this.deps.registry.upsert(this.id, p) }
   private narrate (action: string, human: string, fields: Record<string, unknown> = {}, level?: 'info' | 'warn' | 'error'): void {
     const e = this.entry()
-    this.deps.narrate({ actor: 'pool-managerd', action, target: this.id, pool_id: this.id, engine: this.cfg.engine, engine_version: e.engine_version, model_id: e.model_id, ...fields }, human, level)
+    this.deps.narrate({
+      actor: 'pool-managerd',
+      action,
+      target: this.id,
+      pool_id: this.id,
+      engine: this.cfg.engine,
+      engine_version: e.engine_version,
+      model_id: e.model_id,
+      ...fields,
+    }, human, level)
   }
 
   /** Preload in the background unless the pool says `preload: false` (then Unready until a reload). */
@@ -174,7 +187,8 @@ export class PoolManager {
    */
   private driverReset (r: Replica, line: string): void {
     const cause = `driver_reset: ${line.trim().slice(0, 200)}`
-    this.narrate('driver_reset', `pool ${this.id} engine reported a GPU driver error; restarting it`, { cause, replica_id: this.replicaId, pid: r.pid }, 'error')
+    this.narrate('driver_reset', `pool ${this.id} engine reported a GPU driver error; restarting it`,
+      { cause, replica_id: this.replicaId, pid: r.pid }, 'error')
     this.crashed(cause)
     void r.stop(1000)
   }
@@ -266,7 +280,8 @@ export class PoolManager {
     await r?.stop(2000)
     const forced = left > 0 ? `drain deadline of ${deadlineMs} ms passed with ${left} task${left === 1 ? '' : 's'} running; the engine was force-stopped` : null
     this.patch({ state: 'Stopped', ...(forced ? { last_error: forced } : {}) })
-    this.narrate('drain', forced ? `pool ${this.id} force-stops its engine with ${left} tasks running` : `pool ${this.id} is drained and stopped`, { forced: left > 0 }, forced ? 'warn' : 'info')
+    this.narrate('drain', forced ? `pool ${this.id} force-stops its engine with ${left} tasks running` : `pool ${this.id} is drained and stopped`,
+      { forced: left > 0 }, forced ? 'warn' : 'info')
     this.finish(null)
   }
 
@@ -285,7 +300,8 @@ export class PoolManager {
       await this.bringUp('preload')
       const ok = this.entry().health.ready
       this.finish(ok ? null : this.entry().last_error)
-      this.narrate('reload', ok ? `pool ${this.id} reloaded to ${ref}` : `pool ${this.id} reload to ${ref} failed`, { target_model: ref, ok }, ok ? 'info' : 'warn')
+      this.narrate('reload', ok ? `pool ${this.id} reloaded to ${ref}` : `pool ${this.id} reload to ${ref} failed`,
+        { target_model: ref, ok }, ok ? 'info' : 'warn')
       return
     }
     this.launching = true
@@ -300,10 +316,12 @@ export class PoolManager {
       this.narrate('reload', `pool ${this.id} reloaded to ${l.model.id}`, { target_model: ref, ok: true })
     } catch (err) {
       if (this.replica === null && old.alive()) this.replica = old
-      const cause = `reload to ${ref} failed at the ${err instanceof GateError ? `${err.gate} gate` : 'start'}: ${errorMessage(err)}; still serving ${this.model?.id ?? 'the previous model'}`
+      const stage = err instanceof GateError ? `${err.gate} gate` : 'start'
+      const cause = `reload to ${ref} failed at the ${stage}: ${errorMessage(err)}; still serving ${this.model?.id ?? 'the previous model'}`
       this.patch({ last_error: cause })
       this.finish(cause)
-      this.narrate('reload', `pool ${this.id} reload to ${ref} failed; the old model keeps serving`, { target_model: ref, ok: false, last_error: cause }, 'warn')
+      this.narrate('reload', `pool ${this.id} reload to ${ref} failed; the old model keeps serving`,
+        { target_model: ref, ok: false, last_error: cause }, 'warn')
     } finally {
       this.launching = false
     }

@@ -104,7 +104,10 @@ export async function sampleGpus (registry: PoolRegistry, metrics: Metrics, disc
       if (g.vram_used_bytes !== null) metrics.vram_used_bytes.set(labels, g.vram_used_bytes)
     }
     const free = mine.every((g) => g.vram_free_bytes !== null) ? mine.reduce((n, g) => n + g.vram_free_bytes!, 0) : null
-    registry.upsert(e.pool_id, { vram_total_bytes: mine.length > 0 ? mine.reduce((n, g) => n + g.vram_total_bytes, 0) : null, vram_free_bytes: mine.length > 0 ? free : null })
+    registry.upsert(e.pool_id, {
+      vram_total_bytes: mine.length > 0 ? mine.reduce((n, g) => n + g.vram_total_bytes, 0) : null,
+      vram_free_bytes: mine.length > 0 ? free : null,
+    })
   }
 }
 

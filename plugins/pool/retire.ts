@@ -11,7 +11,12 @@ type Narrate = (fields: { actor: 'pool-managerd', action: string, target: string
  * restart cannot bring it back: the model gate refuses a Retired model. A pool busy with a
  * reload or drain is left to it, with a warning.
  */
-export function drainOnRetire (configs: readonly PoolConfig[], managers: ReadonlyMap<string, PoolManager>, registry: PoolRegistry, narrate: Narrate): (ev: CatalogEvent) => void {
+export function drainOnRetire (
+  configs: readonly PoolConfig[],
+  managers: ReadonlyMap<string, PoolManager>,
+  registry: PoolRegistry,
+  narrate: Narrate
+): (ev: CatalogEvent) => void {
   return (ev) => {
     if (ev.type !== 'state' || ev.state !== 'Retired') return
     for (const c of configs) {
@@ -19,7 +24,8 @@ export function drainOnRetire (configs: readonly PoolConfig[], managers: Readonl
       if (m.current?.model.id !== ev.id || registry.get(c.id)!.state === 'Stopped') continue
       const conflict = m.conflict()
       if (conflict) {
-        narrate({ actor: 'pool-managerd', action: 'drain', target: m.id, model_id: ev.id, reason: conflict }, `pool ${m.id} serves retired model ${ev.id} but cannot drain now`.slice(0, 100), 'warn')
+        narrate({ actor: 'pool-managerd', action: 'drain', target: m.id, model_id: ev.id, reason: conflict },
+          `pool ${m.id} serves retired model ${ev.id} but cannot drain now`.slice(0, 100), 'warn')
         continue
       }
       void m.drain(ev.deadline_ms ?? c.supervision.drain_default_deadline_ms)

@@ -5,8 +5,12 @@ import type {} from '../dataplane/index.js'
 import type { PoolManager } from './manager.js'
 
 const Params = Type.Object({ id: Type.String({ minLength: 1 }) })
-const DrainRequest = Type.Object({ deadline_ms: Type.Integer({ minimum: 1, description: 'how long running tasks may take before the engine is force-stopped' }) }, { additionalProperties: false })
-const ReloadRequest = Type.Object({ new_model_ref: Type.String({ minLength: 1, description: 'the model to serve next (file:, a path under the model cache, or a provisioner scheme)' }) }, { additionalProperties: false })
+const DrainRequest = Type.Object({
+  deadline_ms: Type.Integer({ minimum: 1, description: 'how long running tasks may take before the engine is force-stopped' }),
+}, { additionalProperties: false })
+const ReloadRequest = Type.Object({
+  new_model_ref: Type.String({ minLength: 1, description: 'the model to serve next (file:, a path under the model cache, or a provisioner scheme)' }),
+}, { additionalProperties: false })
 
 /**
  * Control plane for pools (spec api-and-core.md §3.1, decision 4): health, drain and reload.
@@ -18,13 +22,21 @@ export const poolRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const m = app.pool.manager(id)
     if (!m) {
       const known = app.pool.configs.map((c) => c.id)
-      throw new ApiError('POOL_UNAVAILABLE', `no pool "${id}" is configured${known.length > 0 ? ` (pools: ${known.join(', ')})` : ''}`, { pool_id: id, status: 404 })
+      throw new ApiError('POOL_UNAVAILABLE', `no pool "${id}" is configured${known.length > 0 ? ` (pools: ${known.join(', ')})` : ''}`, {
+        pool_id: id,
+        status: 404,
+      })
     }
     return m
   }
   const claim = (m: PoolManager, what: string): void => {
     const conflict = m.conflict()
-    if (conflict) throw new ApiError('POOL_UNREADY', `cannot ${what} now: ${conflict}; watch GET /v1/pools/${m.id}/health and retry when it ends`, { pool_id: m.id, status: 409 })
+    if (conflict) {
+      throw new ApiError('POOL_UNREADY', `cannot ${what} now: ${conflict}; watch GET /v1/pools/${m.id}/health and retry when it ends`, {
+        pool_id: m.id,
+        status: 409,
+      })
+    }
   }
 
   app.get('/pools/:id/health', { schema: { params: Params } }, async (req) => {

@@ -83,7 +83,14 @@ describe('token events', () => {
     expect<EventData<'end'>>().type.toBe<EndData>()
     expect<EndData>().type.toBe<{ tokens_out: number, decode_time_ms: number, tokens_in?: number, stop_reason: 'eos' | 'length' | 'stop' | 'canceled' }>()
     expect<EventData<'error'>>().type.toBe<WorkerErrorData>()
-    expect<WorkerErrorData>().type.toBe<{ kind: WorkerErrorKind, message: string, retriable: boolean, retry_after_ms?: number, upstream_status?: number, engine: string }>()
+    expect<WorkerErrorData>().type.toBe<{
+      kind: WorkerErrorKind
+      message: string
+      retriable: boolean
+      retry_after_ms?: number
+      upstream_status?: number
+      engine: string
+    }>()
     expect<WorkerErrorKind>().type.toBe<'DEADLINE_UNMET' | 'POOL_UNAVAILABLE' | 'DECODE_TIMEOUT' | 'WORKER_RESET' | 'INTERNAL' | 'ADAPTER'>()
   })
 
@@ -149,7 +156,9 @@ describe('provisioners', () => {
     expect<RequiredKeys<Provisioner>>().type.toBe<'name' | 'handles' | 'plan' | 'prepare'>()
     expect<Provisioner['handles']>().type.toBe<ReadonlyArray<{ engine: string, mode: ProvisioningMode }>>()
     expect<Provisioner['plan']>().type.toBe<(pool: PoolConfig) => Plan>()
-    expect<Provisioner['prepare']>().type.toBe<(pool: PoolConfig, o?: { signal?: AbortSignal, model?: { id: string, local_path: string } }) => Promise<PreparedEngine>>()
+    expect<Provisioner['prepare']>().type.toBe<
+      (pool: PoolConfig, o?: { signal?: AbortSignal, model?: { id: string, local_path: string } }) => Promise<PreparedEngine>
+    >()
     expect<ProvisioningMode>().type.toBe<'external' | 'source' | 'container' | 'package' | 'binary' | 'embedded'>()
   })
 
@@ -177,7 +186,14 @@ describe('provisioners', () => {
     expect<RequiredKeys<ProvisionerRegistry>>().type.toBe<'add' | 'get' | 'list' | 'providerFor' | 'recordEngine'>()
     expect<ProvisionerRegistry['providerFor']>().type.toBe<(engine: string, mode: ProvisioningMode) => Provisioner | undefined>()
     expect<ProvisionerRegistry['recordEngine']>().type.toBe<(build: EngineBuild) => Promise<string>>()
-    expect<EngineBuild>().type.toBe<{ engine: string, version: string, build_ref: string | null, digest: string | null, build_flags: string[] | null, artifacts: string[] }>()
+    expect<EngineBuild>().type.toBe<{
+      engine: string
+      version: string
+      build_ref: string | null
+      digest: string | null
+      build_flags: string[] | null
+      artifacts: string[]
+    }>()
   })
 })
 
@@ -191,10 +207,22 @@ describe('ApiError and ErrorKind', () => {
 
   test('the constructor takes a kind, a message and options', () => {
     expect(ApiError).type.toBeConstructableWith('POOL_UNAVAILABLE', 'no replica is ready')
-    expect(ApiError).type.toBeConstructableWith('INVALID_PARAMS', 'unknown task', { status: 404, engine: 'vllm', pool_id: 'p0', retry_after_ms: 100, policy_label: 'x' })
+    expect(ApiError).type.toBeConstructableWith('INVALID_PARAMS', 'unknown task', {
+      status: 404,
+      engine: 'vllm',
+      pool_id: 'p0',
+      retry_after_ms: 100,
+      policy_label: 'x',
+    })
     expect(ApiError).type.not.toBeConstructableWith('NOT_A_KIND', 'message')
     expect(ApiError).type.not.toBeConstructableWith('INTERNAL')
-    expect<ApiErrorOptions>().type.toBe<{ engine?: string | undefined, pool_id?: string | undefined, retry_after_ms?: number | undefined, policy_label?: string | undefined, status?: number | undefined }>()
+    expect<ApiErrorOptions>().type.toBe<{
+      engine?: string | undefined
+      pool_id?: string | undefined
+      retry_after_ms?: number | undefined
+      policy_label?: string | undefined
+      status?: number | undefined
+    }>()
   })
 
   test('an instance is an Error with a code, a status and an envelope', () => {
@@ -203,7 +231,15 @@ describe('ApiError and ErrorKind', () => {
     expect(e.code).type.toBe<ErrorKind>()
     expect(e.statusCode).type.toBe<number>()
     expect(e.envelope()).type.toBe<ErrorEnvelope>()
-    expect<ErrorEnvelope>().type.toBe<{ code: ErrorKind, message: string, engine?: string, retriable?: boolean, retry_after_ms?: number, policy_label?: string, pool_id?: string }>()
+    expect<ErrorEnvelope>().type.toBe<{
+      code: ErrorKind
+      message: string
+      engine?: string
+      retriable?: boolean
+      retry_after_ms?: number
+      policy_label?: string
+      pool_id?: string
+    }>()
   })
 })
 

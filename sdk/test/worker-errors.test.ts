@@ -44,13 +44,24 @@ t.test('the error mapping table, row by row (ORCH-3275)', async (t) => {
 
 t.test('HTTP statuses and transport codes map to conditions', async (t) => {
   const rows: Array<[number, Record<string, string>, string]> = [
-    [503, {}, 'http_503'], [429, {}, 'http_429'], [429, { code: 'insufficient_quota' }, 'quota_exhausted'], [429, { error_type: 'insufficient_quota' }, 'quota_exhausted'],
-    [401, {}, 'http_auth'], [403, {}, 'http_auth'], [424, {}, 'engine_generation_error'], [500, { error_type: 'incomplete_generation' }, 'incomplete_generation'],
-    [500, {}, 'http_server_error'], [502, {}, 'http_server_error'], [400, {}, 'http_client_error'], [404, {}, 'http_client_error'], [422, {}, 'http_client_error'],
+    [503, {}, 'http_503'], [429, {}, 'http_429'],
+    [429, { code: 'insufficient_quota' }, 'quota_exhausted'], [429, { error_type: 'insufficient_quota' }, 'quota_exhausted'],
+    [401, {}, 'http_auth'], [403, {}, 'http_auth'], [424, {}, 'engine_generation_error'],
+    [500, { error_type: 'incomplete_generation' }, 'incomplete_generation'],
+    [500, {}, 'http_server_error'], [502, {}, 'http_server_error'],
+    [400, {}, 'http_client_error'], [404, {}, 'http_client_error'], [422, {}, 'http_client_error'],
   ]
   for (const [status, hint, condition] of rows) t.equal(conditionForStatus(status, hint), condition, `${status} ${JSON.stringify(hint)}`)
   t.equal(conditionForStatus(418), 'http_client_error')
-  for (const [code, condition] of [['ECONNREFUSED', 'connect_refused'], ['UND_ERR_CONNECT_TIMEOUT', 'connect_timeout'], ['ETIMEDOUT', 'connect_timeout'], ['ENOTFOUND', 'dns_failure'], ['EAI_AGAIN', 'dns_failure'], ['ECONNRESET', 'stale_socket'], [undefined, 'stale_socket']] as const) {
+  for (const [code, condition] of [
+    ['ECONNREFUSED', 'connect_refused'],
+    ['UND_ERR_CONNECT_TIMEOUT', 'connect_timeout'],
+    ['ETIMEDOUT', 'connect_timeout'],
+    ['ENOTFOUND', 'dns_failure'],
+    ['EAI_AGAIN', 'dns_failure'],
+    ['ECONNRESET', 'stale_socket'],
+    [undefined, 'stale_socket'],
+  ] as const) {
     t.equal(conditionForTransport(code), condition, String(code))
   }
 })
@@ -63,7 +74,18 @@ t.test('messages are redacted and cut to 512 characters', async (t) => {
   t.same(workerError('http_auth', 'openai', 'key sk-abcdefghijkl'), { kind: 'ADAPTER', message: 'key sk-[REDACTED]', retriable: false, engine: 'openai' })
 })
 
-const req = (extra: Partial<TaskRequest> = {}): TaskRequest => ({ task_id: 'task-1', session_id: 's', workload: 'completion', model_ref: 'm', engine: 'e', ctx: 0, priority: 'interactive', max_tokens: 1, deadline_ms: 1, ...extra })
+const req = (extra: Partial<TaskRequest> = {}): TaskRequest => ({
+  task_id: 'task-1',
+  session_id: 's',
+  workload: 'completion',
+  model_ref: 'm',
+  engine: 'e',
+  ctx: 0,
+  priority: 'interactive',
+  max_tokens: 1,
+  deadline_ms: 1,
+  ...extra,
+})
 
 t.test('determinism: seed = first 4 bytes of SHA-256(task_id), clamped; profile and digest only when set (ORCH-3277)', async (t) => {
   // sha256("task-1") begins 7afaa346 (`printf task-1 | sha256sum`)
@@ -78,7 +100,8 @@ t.test('determinism: seed = first 4 bytes of SHA-256(task_id), clamped; profile 
   t.same(determinismOf(req()), { seed: deriveSeed('task-1'), profile: 'v1', strict: false })
   t.same(determinismOf(req({ seed: 5, determinism: 'strict' }), { sampler_profile_version: 'v1', provisioning: { model: { checksum: 'sha256:x' } } }),
     { seed: 5, profile: 'v1', strict: true, sampler_profile_version: 'v1', model_digest: 'sha256:x' })
-  t.same(determinismOf(req({ sampler_profile_version: 'v2' }), { sampler_profile_version: 'v1', provisioning: { model: null } }), { seed: deriveSeed('task-1'), profile: 'v2', strict: false, sampler_profile_version: 'v2' })
+  t.same(determinismOf(req({ sampler_profile_version: 'v2' }), { sampler_profile_version: 'v1', provisioning: { model: null } }),
+    { seed: deriveSeed('task-1'), profile: 'v2', strict: false, sampler_profile_version: 'v2' })
   t.ok(isKnownProfile('v1'))
   t.notOk(isKnownProfile('v2'))
 })

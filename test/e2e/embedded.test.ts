@@ -88,12 +88,17 @@ t.test('the quick-start pool end to end: real engine, real adapter, public API (
     t.match(tooLong, { status: 400, body: { code: 'INVALID_PARAMS', message: /ctx 4096 .*ctx_max \(2048\)/ } }, 'the engine-reported ctx_max guards admission')
     const health = (await json('GET', '/v1/pools/tiny/health')).body
     const engines = (await json('GET', '/v1/catalog/engines')).body
-    t.match(engines.items, [{ id: health.engine_catalog_id, engine: 'llamacpp', version: health.engine_version, digest: health.engine_digest }], 'the embedded engine build is in the catalog (ORCH-3441)')
+    t.match(
+      engines.items,
+      [{ id: health.engine_catalog_id, engine: 'llamacpp', version: health.engine_version, digest: health.engine_digest }],
+      'the embedded engine build is in the catalog (ORCH-3441)'
+    )
     const caps = await json('GET', '/v1/capabilities')
     t.match(caps.body.engines, [{ engine: 'llamacpp', ctx_max: 2048, engine_version: /node-llama-cpp/ }])
 
     const worker = new URL(app.pool.manager('tiny')!.current!.prepared.health.url).origin
-    const cachedTokens = async (): Promise<number> => (JSON.parse(await (await request(`${worker}/slots`)).body.text()) as Array<{ n_prompt_tokens_cache: number }>)[0]!.n_prompt_tokens_cache
+    const cachedTokens = async (): Promise<number> =>
+      (JSON.parse(await (await request(`${worker}/slots`)).body.text()) as Array<{ n_prompt_tokens_cache: number }>)[0]!.n_prompt_tokens_cache
     t.ok(await cachedTokens() > 0, 'the session left its KV in the slot')
     const deleted = await request(`${base}/v1/sessions/${sessionId}`, { method: 'DELETE' })
     await deleted.body.dump()

@@ -26,7 +26,11 @@ export interface ConformanceTarget {
   engine: string
   start (): Promise<ConformanceEngine>
   /** An adapter for `url`; `http` holds adapter `http` options (timeouts, attempts, backoff). */
-  adapter (url: string, http: Record<string, unknown>, onRetry: (info: RetryInfo) => void): Promise<{ adapter: WorkerAdapter, close (): Promise<void> }> | { adapter: WorkerAdapter, close (): Promise<void> }
+  adapter (
+    url: string,
+    http: Record<string, unknown>,
+    onRetry: (info: RetryInfo) => void
+  ): Promise<{ adapter: WorkerAdapter, close (): Promise<void> }> | { adapter: WorkerAdapter, close (): Promise<void> }
   /** The generation route on the fake, to count tries. */
   generatePath: string
   /** The standard request (prompt, max_tokens) for this engine. */
@@ -39,7 +43,19 @@ export interface ConformanceTarget {
 
 let n = 0
 export function taskRequest (engine: string, extra: Partial<TaskRequest> = {}): TaskRequest {
-  return { task_id: `conf-${process.pid}-${++n}`, session_id: 's', workload: 'completion', model_ref: 'tiny', engine, ctx: 0, priority: 'interactive', prompt: 'Hello', max_tokens: 64, deadline_ms: 30_000, ...extra }
+  return {
+    task_id: `conf-${process.pid}-${++n}`,
+    session_id: 's',
+    workload: 'completion',
+    model_ref: 'tiny',
+    engine,
+    ctx: 0,
+    priority: 'interactive',
+    prompt: 'Hello',
+    max_tokens: 64,
+    deadline_ms: 30_000,
+    ...extra,
+  }
 }
 
 export async function collect (it: AsyncIterable<TokenEvent>, onEvent?: (e: TokenEvent, seen: TokenEvent[]) => void | Promise<void>): Promise<TokenEvent[]> {
@@ -142,7 +158,10 @@ export function adapterConformance (t: Test, target: ConformanceTarget): void {
     const adapter = await adapterFor(t)
     const ac = new AbortController()
     ac.abort()
-    t.same(await collect(adapter.submit(req(), opts(30_000, ac.signal))), [{ kind: 'end', data: { tokens_out: 0, decode_time_ms: 0, stop_reason: 'canceled' } }])
+    t.same(
+      await collect(adapter.submit(req(), opts(30_000, ac.signal))),
+      [{ kind: 'end', data: { tokens_out: 0, decode_time_ms: 0, stop_reason: 'canceled' } }]
+    )
     const ac2 = new AbortController()
     const events = await collect(adapter.submit(req(), opts(30_000, ac2.signal)), (e) => { if (e.kind === 'started') ac2.abort() })
     t.match(events.at(-1), { kind: 'end', data: { stop_reason: 'canceled' } })
@@ -180,7 +199,9 @@ export function adapterConformance (t: Test, target: ConformanceTarget): void {
 
     t.test('429 on every try → POOL_UNAVAILABLE retriable with retry_after_ms from Retry-After', async (t) => {
       const adapter = await adapterFor(t)
-      for (let i = 0; i < 3; i++) fake().faults.statuses.push({ status: 429, body: '{"error":"Model is overloaded","error_type":"overloaded"}', headers: { 'retry-after': '0' } })
+      for (let i = 0; i < 3; i++) {
+        fake().faults.statuses.push({ status: 429, body: '{"error":"Model is overloaded","error_type":"overloaded"}', headers: { 'retry-after': '0' } })
+      }
       const events = await collect(adapter.submit(req(), opts()))
       t.match(events, [{ kind: 'error', data: { kind: 'POOL_UNAVAILABLE', retriable: true, upstream_status: 429, retry_after_ms: 0 } }])
       t.equal(fake().hits(path).length, 3)

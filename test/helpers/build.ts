@@ -27,13 +27,23 @@ export function manifestOf (partial: Record<string, unknown> = {}): Manifest {
   const policy = { engine_env_passthrough: TEST_ENGINE_ENV, ...(partial.policy as Record<string, unknown> | undefined) }
   // engine PID files stay in the per-process temp folder too
   const server = { run_dir: join(TEST_CATALOG_ROOT, 'run'), ...(partial.server as Record<string, unknown> | undefined) }
-  return parseManifest({ pools: [], ...partial, policy, server, catalog: isolatedCatalog(partial.catalog as Record<string, unknown> | undefined) }, 'test manifest')
+  return parseManifest({
+    pools: [],
+    ...partial,
+    policy,
+    server,
+    catalog: isolatedCatalog(partial.catalog as Record<string, unknown> | undefined),
+  }, 'test manifest')
 }
 
 export interface Built { app: FastifyInstance, capture: Capture, manifest: Manifest }
 
 /** The whole app from a partial manifest, logging into a capture; `setup` may add routes before ready. */
-export async function build (t: Test, partial: Record<string, unknown> = {}, opts: BuildOptions & { setup?: (app: FastifyInstance) => void } = {}): Promise<Built> {
+export async function build (
+  t: Test,
+  partial: Record<string, unknown> = {},
+  opts: BuildOptions & { setup?: (app: FastifyInstance) => void } = {}
+): Promise<Built> {
   const manifest = manifestOf(partial)
   const capture = createCapture()
   const app = await buildApp(manifest, { logger: createLogger({ level: 'debug', destination: capture }), ...opts })
@@ -46,7 +56,15 @@ export async function build (t: Test, partial: Record<string, unknown> = {}, opt
 /** A pool config using the fixture adapter's engine, for tests that need a configured pool. */
 export function fixturePool (id = 'echo0', extra: Record<string, unknown> = {}): Record<string, unknown> {
   // preload: false keeps it Unready and quiet: nothing listens on its port
-  return { id, engine: 'fixture', model: 'echo', devices: [], preload: false, provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [18080] }, ...extra }
+  return {
+    id,
+    engine: 'fixture',
+    model: 'echo',
+    devices: [],
+    preload: false,
+    provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [18080] },
+    ...extra,
+  }
 }
 
 export const FIXTURE_ADAPTER = 'orc-adapter-fixture'

@@ -24,14 +24,22 @@ import { manifestOf } from './build.js'
 
 /** A binding for one replica of a pool of `engine` at `url`. */
 export function bindingFor (engine: string, url: string, pool: Record<string, unknown> = {}): AdapterBinding {
-  const cfg = manifestOf({ pools: [{ id: 'p0', engine, model: 'tiny', devices: [], provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] }, ...pool }] }).pools[0]!
+  const cfg = manifestOf({
+    pools: [{ id: 'p0', engine, model: 'tiny', devices: [], provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] }, ...pool }],
+  }).pools[0]!
   return { poolId: 'p0', replicaId: 'r0', baseUrl: url, pool: cfg }
 }
 
 type Protocol<O> = (binding: AdapterBinding, options: O, kit: KitContext) => EngineProtocol
 
 /** A target's `adapter()` for a built-in adapter and its options. */
-export function kitAdapter<O extends { http: HttpOptions }> (engine: string, schema: TSchema, protocol: Protocol<O>, options: Record<string, unknown> = {}, pool: Record<string, unknown> = {}) {
+export function kitAdapter<O extends { http: HttpOptions }> (
+  engine: string,
+  schema: TSchema,
+  protocol: Protocol<O>,
+  options: Record<string, unknown> = {},
+  pool: Record<string, unknown> = {}
+) {
   return (url: string, http: Record<string, unknown>, onRetry: (i: RetryInfo) => void) => {
     const { adapter, client } = standaloneAdapter(schema, protocol, bindingFor(engine, url, pool), { ...options, http }, { onRetry })
     return { adapter, close: async () => { await adapter.close(); await client.close() } }

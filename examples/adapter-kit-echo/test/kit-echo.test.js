@@ -66,7 +66,12 @@ function reply (res, status, value) {
 function adapterFor (t, engine, raw = {}) {
   const binding = { poolId: 'p0', replicaId: 'r0', baseUrl: engine.url, pool: { id: 'p0', engine: ENGINE, model: 'echo' } }
   // backoff in milliseconds: a retried 503 must not slow the test down
-  const { adapter, client } = standaloneAdapter(KitEchoOptions, kitEchoProtocol, binding, { ...raw, http: { backoff_base_ms: 1, backoff_cap_ms: 2, ...raw.http } })
+  const { adapter, client } = standaloneAdapter(
+    KitEchoOptions,
+    kitEchoProtocol,
+    binding,
+    { ...raw, http: { backoff_base_ms: 1, backoff_cap_ms: 2, ...raw.http } }
+  )
   t.after(async () => { await adapter.close(); await client.close() })
   return adapter
 }
@@ -102,7 +107,18 @@ test('the descriptor is an adapter for engine kit-echo at the host\'s extension 
 test('the plugin registers a factory for kit-echo and closes its client with the app', async () => {
   const added = []
   const hooks = []
-  await plugin({ adapters: { add: (f) => added.push(f) }, addHook: (name, fn) => hooks.push([name, fn]) }, { http: { connections: 1, request_timeout_ms: 1000, first_token_timeout_ms: 1000, idle_timeout_ms: 1000, attempts: 1, backoff_base_ms: 1, backoff_cap_ms: 1 } })
+  const app = { adapters: { add: (f) => added.push(f) }, addHook: (name, fn) => hooks.push([name, fn]) }
+  await plugin(app, {
+    http: {
+      connections: 1,
+      request_timeout_ms: 1000,
+      first_token_timeout_ms: 1000,
+      idle_timeout_ms: 1000,
+      attempts: 1,
+      backoff_base_ms: 1,
+      backoff_cap_ms: 1,
+    },
+  })
   assert.equal(added[0].engine, 'kit-echo')
   assert.equal(added[0].create({ poolId: 'p0', replicaId: 'r0', baseUrl: 'http://127.0.0.1:1', pool: { id: 'p0' } }).engine, 'kit-echo')
   assert.deepEqual(hooks.map(([name]) => name), ['onClose'])
@@ -179,7 +195,13 @@ test('an older build: inputs for a prompt, a bare final frame (EOS, tokens count
   assert.equal(end.data.tokens_out, 1)
   assert.equal('tokens_in' in end.data, false, 'left out, not guessed')
   assert.deepEqual(await adapter.props(), { slots_total: 3, slots_free: null, ctx_max: null, engine_version: null })
-  assert.deepEqual(await adapter.capabilities(), { ctx_max: null, slots_total: 3, engine_version: null, supported_workloads: ['completion'], features: { streaming: true, cancel: true, seed: true } })
+  assert.deepEqual(await adapter.capabilities(), {
+    ctx_max: null,
+    slots_total: 3,
+    engine_version: null,
+    supported_workloads: ['completion'],
+    features: { streaming: true, cancel: true, seed: true },
+  })
   await assert.rejects(adapter.engineVersion(), { code: 'ORC_ERR_ADAPTER_NO_ENGINE_VERSION', message: /kit-echo \/props has no version, so the engine version is unknown/ })
 })
 

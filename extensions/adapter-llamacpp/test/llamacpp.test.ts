@@ -11,7 +11,12 @@ import { SessionSlots } from '../session-slots.js'
 
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
 
-async function setup (t: Test, fakeOpts: Parameters<typeof fakeLlamaServer>[0] = {}, options: Record<string, unknown> = {}, pool: Record<string, unknown> = {}) {
+async function setup (
+  t: Test,
+  fakeOpts: Parameters<typeof fakeLlamaServer>[0] = {},
+  options: Record<string, unknown> = {},
+  pool: Record<string, unknown> = {}
+) {
   const fake = await fakeLlamaServer(fakeOpts)
   const { adapter, close } = kitAdapter('llamacpp', LlamacppOptions, llamacppProtocol, options, pool)(fake.url, {}, () => {})
   t.teardown(async () => { await close(); await fake.close() })
@@ -23,7 +28,17 @@ t.test('the request body carries profile v1: greedy, the seed, cache_prompt:fals
   const r = taskRequest('llamacpp', { prompt: 'Count: 3', max_tokens: 7, determinism: 'strict' })
   await collect(adapter.submit(r, opts()))
   const body = fake.hits('/completion')[0]!.body
-  t.match(body, { prompt: 'Count: 3', n_predict: 7, stream: true, temperature: 0, top_k: 1, top_p: 1, min_p: 0, cache_prompt: false, seed: deriveSeed(r.task_id) })
+  t.match(body, {
+    prompt: 'Count: 3',
+    n_predict: 7,
+    stream: true,
+    temperature: 0,
+    top_k: 1,
+    top_p: 1,
+    min_p: 0,
+    cache_prompt: false,
+    seed: deriveSeed(r.task_id),
+  })
   await collect(adapter.submit(taskRequest('llamacpp', { seed: 7 }), opts()))
   const loose = fake.hits('/completion')[1]!.body
   t.equal(loose.seed, 7)
@@ -32,7 +47,10 @@ t.test('the request body carries profile v1: greedy, the seed, cache_prompt:fals
 
 t.test('started carries sampler_profile_version and model_digest when the pool sets them (scenario 16); end maps limit → length', async (t) => {
   const digest = `sha256:${'a'.repeat(64)}`
-  const { adapter } = await setup(t, {}, {}, { sampler_profile_version: 'v1', provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1], model: { checksum: digest } } })
+  const { adapter } = await setup(t, {}, {}, {
+    sampler_profile_version: 'v1',
+    provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1], model: { checksum: digest } },
+  })
   const events = await collect(adapter.submit(taskRequest('llamacpp', { max_tokens: 2 }), opts()))
   t.match(events[0], { kind: 'started', data: { engine_version: LLAMA_BUILD, sampler_profile_version: 'v1', model_digest: digest } })
   t.match(events.find((e) => e.kind === 'metrics'), { data: { engine_prompt_ms: 1.25, engine_predicted_ms: 5.5 } })
@@ -65,7 +83,11 @@ t.test('frames in the legacy shapes: stopped_limit/stopped_word booleans, timing
   stream.frame('{"content":"","stop":true,"stopped_limit":true,"timings":{"predicted_n":4,"prompt_n":2}}', 'message', sink)
   stream.frame('{"content":"","stop":true,"stopped_word":true}', 'message', sink)
   stream.frame('{"content":"","stop":true,"stop_type":"none"}', 'message', sink)
-  t.same(ends, [{ stop_reason: 'length', tokens_out: 4, tokens_in: 2 }, { stop_reason: 'stop', tokens_out: undefined, tokens_in: undefined }, { stop_reason: 'eos', tokens_out: undefined, tokens_in: undefined }])
+  t.same(ends, [
+    { stop_reason: 'length', tokens_out: 4, tokens_in: 2 },
+    { stop_reason: 'stop', tokens_out: undefined, tokens_in: undefined },
+    { stop_reason: 'eos', tokens_out: undefined, tokens_in: undefined },
+  ])
   t.throws(() => stream.frame('[1,2', 'message', sink), SyntaxError)
   t.throws(() => stream.frame('"just a string"', 'message', sink), SyntaxError)
 })
@@ -73,7 +95,13 @@ t.test('frames in the legacy shapes: stopped_limit/stopped_word booleans, timing
 t.test('props, slots, capabilities and the metrics scrape', async (t) => {
   const { fake, adapter } = await setup(t, { slots: 2, nCtx: 4096 })
   t.same(await adapter.props(), { slots_total: 2, slots_free: 2, ctx_max: 4096, engine_version: LLAMA_BUILD })
-  t.match(await adapter.capabilities!(), { ctx_max: 4096, slots_total: 2, engine_version: LLAMA_BUILD, supported_workloads: ['completion'], features: { streaming: true, cancel: true } })
+  t.match(await adapter.capabilities!(), {
+    ctx_max: 4096,
+    slots_total: 2,
+    engine_version: LLAMA_BUILD,
+    supported_workloads: ['completion'],
+    features: { streaming: true, cancel: true },
+  })
   t.same(await adapter.scrapeMetrics!(), { kv_cache_usage_ratio: 0.25 })
   fake.faults.healthStatus = 503
   t.same(await adapter.health(), { live: true, ready: false })
@@ -124,7 +152,10 @@ t.test('a 200 that is not an event stream is a malformed stream (ADAPTER)', asyn
 })
 
 t.test('the built-in `llamacpp` adapter loads from the manifest and serves a pool', async (t) => {
-  const { app } = await build(t, { adapters: ['llamacpp'], pools: [{ id: 'l0', engine: 'llamacpp', model: 'tiny', devices: [], provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] } }] })
+  const { app } = await build(t, {
+    adapters: ['llamacpp'],
+    pools: [{ id: 'l0', engine: 'llamacpp', model: 'tiny', devices: [], provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] } }],
+  })
   t.same(app.adapters.engines(), ['llamacpp'])
   t.ok(app.hasPlugin('orc.adapter.llamacpp'))
 })
@@ -135,7 +166,11 @@ t.test('tolerates minimal and odd answers: bare /props, a broken /slots, no kv s
     'GET /slots': (_q, res) => { res.writeHead(200).end('not json') },
     'GET /metrics': (_q, res) => { res.writeHead(200).end('llamacpp:requests_processing 1\n') },
     'POST /tokenize': (_q, res) => json(res, 200, { tokens: [{ id: 5, piece: 'a' }] }),
-    'POST /completion': (_q, res, _b, f) => f.generate(res, { token: (x) => `data: {"content":${JSON.stringify(x)}}\n\n`, final: () => 'data: {"content":"","stop":true,"stop_type":"eos"}\n\n', error: () => '' }),
+    'POST /completion': (_q, res, _b, f) => f.generate(res, {
+      token: (x) => `data: {"content":${JSON.stringify(x)}}\n\n`,
+      final: () => 'data: {"content":"","stop":true,"stop_type":"eos"}\n\n',
+      error: () => '',
+    }),
   })
   const { adapter, close } = kitAdapter('llamacpp', LlamacppOptions, llamacppProtocol)(fake.url, {}, () => {})
   t.teardown(async () => { await close(); await fake.close() })
@@ -146,7 +181,10 @@ t.test('tolerates minimal and odd answers: bare /props, a broken /slots, no kv s
   t.equal(fake.hits('/completion')[0]!.body.prompt, 'a\nb')
   t.match(events[0], { kind: 'started', data: { engine_version: 'unknown' } })
   t.match(events.at(-1), { kind: 'end', data: { tokens_out: 5, stop_reason: 'eos' } })
-  const none = await FakeEngine.start({ 'POST /tokenize': (_q, res) => json(res, 200, {}), 'POST /completion': (_q, res, _b, f) => f.generate(res, { token: () => '', final: () => '', error: () => '' }) })
+  const none = await FakeEngine.start({
+    'POST /tokenize': (_q, res) => json(res, 200, {}),
+    'POST /completion': (_q, res, _b, f) => f.generate(res, { token: () => '', final: () => '', error: () => '' }),
+  })
   const b = kitAdapter('llamacpp', LlamacppOptions, llamacppProtocol)(none.url, {}, () => {})
   t.teardown(async () => { await b.close(); await none.close() })
   t.same(await (b.adapter as unknown as { tokenize (s: string): Promise<number[]> }).tokenize('a'), [])

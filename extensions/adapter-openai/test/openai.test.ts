@@ -53,7 +53,11 @@ t.test('a wrong key: 401 → ADAPTER, no retry, health not ready; the key is nev
 
 t.test('no key at all, an unknown model: health reports live but not ready; a version falls back to the model id', async (t) => {
   const fake = await fakeOpenAi()
-  const { adapter, close } = kitAdapter('openai', OpenAiOptions, openAiProtocol, { model: 'nope', api_key_env: 'ORC_UNSET_VAR_X', health_cache_ms: 0 })(fake.url, {}, () => {})
+  const { adapter, close } = kitAdapter('openai', OpenAiOptions, openAiProtocol, {
+    model: 'nope',
+    api_key_env: 'ORC_UNSET_VAR_X',
+    health_cache_ms: 0,
+  })(fake.url, {}, () => {})
   t.teardown(async () => { await close(); await fake.close() })
   t.same(await adapter.health(), { live: true, ready: false })
   t.notOk(fake.requests[0]!.headers.authorization)
@@ -74,7 +78,10 @@ t.test('defaults: the OpenAI base URL and the pool model; the built-in loads onl
   const options = Value.Default(OpenAiOptions, {}) as never
   const p = openAiProtocol({ ...bindingFor('openai', ''), baseUrl: '' }, options, { client: {} as never, http: {} as never })
   t.equal(p.baseUrl, OPENAI_BASE_URL)
-  t.match(p.open({ ...taskRequest('openai'), prompt: undefined } as never, { seed: 1, profile: 'v1', strict: false }).body, { model: 'tiny', messages: [{ content: '' }] })
+  t.match(
+    p.open({ ...taskRequest('openai'), prompt: undefined } as never, { seed: 1, profile: 'v1', strict: false }).body,
+    { model: 'tiny', messages: [{ content: '' }] }
+  )
   const { build } = await import('../../../test/helpers/build.js')
   const without = await build(t, { adapters: ['llamacpp'] })
   t.notOk(without.app.adapters.get('openai'), 'not listed: not loaded')
@@ -98,12 +105,26 @@ t.test('Responses API: response.failed and other incomplete reasons', async (t) 
   }
   const delta = { type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'x' }
   const fake = await FakeEngine.start({
-    'POST /failed/responses': send([{ type: 'response.created', response: { status: 'in_progress' } }, delta, { type: 'response.failed', response: { status: 'failed', error: { code: 'server_error', message: 'The model failed' } } }]),
-    'POST /filtered/responses': send([delta, { type: 'response.incomplete', response: { status: 'incomplete', incomplete_details: { reason: 'content_filter' }, usage: { input_tokens: 3, output_tokens: 1 } } }]),
+    'POST /failed/responses': send([
+      { type: 'response.created', response: { status: 'in_progress' } },
+      delta,
+      { type: 'response.failed', response: { status: 'failed', error: { code: 'server_error', message: 'The model failed' } } },
+    ]),
+    'POST /filtered/responses': send([
+      delta,
+      {
+        type: 'response.incomplete',
+        response: { status: 'incomplete', incomplete_details: { reason: 'content_filter' }, usage: { input_tokens: 3, output_tokens: 1 } },
+      },
+    ]),
   })
   t.teardown(() => fake.close())
   const run = async (path: string) => {
-    const { adapter, close } = kitAdapter('openai', OpenAiOptions, openAiProtocol, { model: 'gpt-fake', api: 'responses', base_url: `${fake.url}/${path}` })(fake.url, {}, () => {})
+    const { adapter, close } = kitAdapter('openai', OpenAiOptions, openAiProtocol, {
+      model: 'gpt-fake',
+      api: 'responses',
+      base_url: `${fake.url}/${path}`,
+    })(fake.url, {}, () => {})
     t.teardown(close)
     return collect(adapter.submit(taskRequest('openai'), opts()))
   }

@@ -49,7 +49,11 @@ t.test('mid-stream error frames by error_type: incomplete_generation → WORKER_
   }
   for (const [type, kind] of Object.entries(frames)) {
     const fake = await FakeEngine.start({
-      'POST /generate_stream': (_q, res, _b, f) => f.generate(res, { token: (x) => `data:{"token":{"text":${JSON.stringify(x)},"special":false}}\n\n`, final: () => `data:{"error":"boom","error_type":"${type}"}\n\n`, error: () => '' }),
+      'POST /generate_stream': (_q, res, _b, f) => f.generate(res, {
+        token: (x) => `data:{"token":{"text":${JSON.stringify(x)},"special":false}}\n\n`,
+        final: () => `data:{"error":"boom","error_type":"${type}"}\n\n`,
+        error: () => '',
+      }),
       'GET /info': (_q, res) => json(res, 200, {}),
     })
     const { adapter, close } = kitAdapter('tgi', TgiOptions, tgiProtocol)(fake.url, {}, () => {})
@@ -65,7 +69,11 @@ t.test('mid-stream error frames by error_type: incomplete_generation → WORKER_
 
 t.test('a final frame with an unknown finish reason ends as eos; the built-in loads', async (t) => {
   const fake = await FakeEngine.start({
-    'POST /generate_stream': (_q, res, _b, f) => f.generate(res, { token: (x) => `data:{"token":{"text":${JSON.stringify(x)}}}\n\n`, final: () => 'data:{"token":{"text":"","special":true},"details":{"finish_reason":"other"}}\n\n', error: () => '' }, ['a']),
+    'POST /generate_stream': (_q, res, _b, f) => f.generate(res, {
+      token: (x) => `data:{"token":{"text":${JSON.stringify(x)}}}\n\n`,
+      final: () => 'data:{"token":{"text":"","special":true},"details":{"finish_reason":"other"}}\n\n',
+      error: () => '',
+    }, ['a']),
     'GET /info': (_q, res) => json(res, 200, { version: '1.0.0' }),
   })
   const { adapter, close } = kitAdapter('tgi', TgiOptions, tgiProtocol)(fake.url, {}, () => {})

@@ -12,7 +12,11 @@ const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now
 
 async function setup (t: Test, fakeOpts: Parameters<typeof fakeTriton>[0] = {}, options: Record<string, unknown> = {}) {
   const fake = await fakeTriton(fakeOpts)
-  const { adapter, close } = kitAdapter('triton', TritonOptions, tritonProtocol, { model: 'ensemble', metrics_url: `${fake.url}/metrics`, ...options })(fake.url, {}, () => {})
+  const { adapter, close } = kitAdapter('triton', TritonOptions, tritonProtocol, {
+    model: 'ensemble',
+    metrics_url: `${fake.url}/metrics`,
+    ...options,
+  })(fake.url, {}, () => {})
   t.teardown(async () => { await close(); await fake.close() })
   return { fake, adapter }
 }
@@ -53,15 +57,26 @@ t.test('odd servers: no version, batch size 0, metrics without GPU series or 404
     'GET /v2': (_q, res) => json(res, 200, {}),
     'GET /v2/models/*/config': (_q, res) => json(res, 200, { max_batch_size: 0 }),
     'GET /metrics': (_q, res) => { res.writeHead(200).end('nv_inference_count 1\nnv_gpu_utilization{device="1"} 0.5\n') },
-    'POST /v2/models/*/generate_stream': (_q, res, _b, f) => f.generate(res, { token: (x, i) => `data: ${JSON.stringify(i === 1 ? { other: 1 } : { text_output: x })}\n\n`, final: () => '', error: () => '' }, ['ab', 'x', 'c']),
+    'POST /v2/models/*/generate_stream': (_q, res, _b, f) => f.generate(res, {
+      token: (x, i) => `data: ${JSON.stringify(i === 1 ? { other: 1 } : { text_output: x })}\n\n`,
+      final: () => '',
+      error: () => '',
+    }, ['ab', 'x', 'c']),
   })
-  const { adapter, close } = kitAdapter('triton', TritonOptions, tritonProtocol, { stream_output: 'cumulative', metrics_url: `${fake.url}/metrics` })(fake.url, {}, () => {})
+  const { adapter, close } = kitAdapter('triton', TritonOptions, tritonProtocol, {
+    stream_output: 'cumulative',
+    metrics_url: `${fake.url}/metrics`,
+  })(fake.url, {}, () => {})
   t.teardown(async () => { await close(); await fake.close() })
   await t.rejects(adapter.engineVersion(), /no version/)
   t.same(await adapter.props(), { slots_total: null, slots_free: null, ctx_max: null, engine_version: null })
   t.same(await adapter.scrapeMetrics!(), { gpus: [{ device: '1', utilization_percent: 50 }] })
   const events = await collect(adapter.submit({ ...taskRequest('triton'), prompt: undefined, inputs: ['q'] } as never, opts()))
-  t.same(events.filter((e) => e.kind === 'token').map((e) => (e.data as { t: string }).t), ['ab', 'c'], 'an empty response adds nothing; a text that does not extend the last one is taken whole')
+  t.same(
+    events.filter((e) => e.kind === 'token').map((e) => (e.data as { t: string }).t),
+    ['ab', 'c'],
+    'an empty response adds nothing; a text that does not extend the last one is taken whole'
+  )
   t.equal(fake.requests.find((r) => r.path.endsWith('generate_stream'))!.path, '/v2/models/tiny/generate_stream', 'the pool model by default')
   const bare = await FakeEngine.start({ 'GET /metrics': (_q, res) => { res.writeHead(200).end('nv_inference_count 1\n') } })
   const b = kitAdapter('triton', TritonOptions, tritonProtocol, { metrics_url: `${bare.url}/metrics` })(bare.url, {}, () => {})

@@ -22,7 +22,16 @@ t.test('completions body: profile v1 (temperature 0, top_p 1, seed), usage reque
   const { fake, adapter } = await setup(t)
   const r = taskRequest('vllm', { prompt: 'Count: 3', max_tokens: 3 })
   const events = await collect(adapter.submit(r, opts()))
-  t.match(fake.hits('/v1/completions')[0]!.body, { model: 'tiny', prompt: 'Count: 3', max_tokens: 3, stream: true, stream_options: { include_usage: true }, temperature: 0, top_p: 1, seed: deriveSeed(r.task_id) })
+  t.match(fake.hits('/v1/completions')[0]!.body, {
+    model: 'tiny',
+    prompt: 'Count: 3',
+    max_tokens: 3,
+    stream: true,
+    stream_options: { include_usage: true },
+    temperature: 0,
+    top_p: 1,
+    seed: deriveSeed(r.task_id),
+  })
   t.match(events.at(-1), { kind: 'end', data: { stop_reason: 'length', tokens_out: 3, tokens_in: 2 } })
   t.match(events[0], { kind: 'started', data: { engine_version: VLLM_VERSION } })
 })
@@ -47,7 +56,11 @@ t.test('odd servers: no /version, empty model list, /metrics 404, inputs instead
   const fake = await FakeEngine.start({
     'GET /v1/models': (_q, res) => json(res, 200, {}),
     'GET /version': (_q, res) => json(res, 200, {}),
-    'POST /v1/completions': (_q, res, _b, f) => f.generate(res, { token: (x) => `data: {"choices":[{"text":${JSON.stringify(x)}}]}\n\n`, final: () => 'data: {"choices":[{"text":"","finish_reason":"stop","stop_reason":"###"}]}\n\n', error: () => '' }),
+    'POST /v1/completions': (_q, res, _b, f) => f.generate(res, {
+      token: (x) => `data: {"choices":[{"text":${JSON.stringify(x)}}]}\n\n`,
+      final: () => 'data: {"choices":[{"text":"","finish_reason":"stop","stop_reason":"###"}]}\n\n',
+      error: () => '',
+    }),
   })
   const { adapter, close } = kitAdapter('vllm', VllmOptions, vllmProtocol)(fake.url, {}, () => {})
   t.teardown(async () => { await close(); await fake.close() })
@@ -64,12 +77,22 @@ t.test('odd servers: no /version, empty model list, /metrics 404, inputs instead
 t.test('the OpenAI-compatible decoder: error objects, other finish reasons, EOF before finishing', async (t) => {
   const s = openAiStream({ engine: 'x', api: 'completions', path: '/', body: {}, stopMeans: 'stop' })
   const got: unknown[] = []
-  const sink = { token: (x: string) => { got.push(['token', x]) }, metrics: (m: unknown) => { got.push(['metrics', m]) }, end: (i: unknown) => { got.push(['end', i]) }, fail: (c: string, m: string) => { got.push(['fail', c, m]) } }
+  const sink = {
+    token: (x: string) => { got.push(['token', x]) },
+    metrics: (m: unknown) => { got.push(['metrics', m]) },
+    end: (i: unknown) => { got.push(['end', i]) },
+    fail: (c: string, m: string) => { got.push(['fail', c, m]) },
+  }
   s.frame('{"object":"error","message":"bad","type":"BadRequestError","code":400}', 'message', sink)
   s.frame('{"choices":[{"text":"a","finish_reason":"content_filter"}],"usage":{"prompt_tokens":1}}', 'message', sink)
   s.frame('{"choices":[],"usage":{"completion_tokens":1}}', 'message', sink)
   s.frame('[DONE]', 'message', sink)
-  t.same(got, [['fail', 'stream_error_frame', 'x reported an error mid-stream: bad'], ['token', 'a'], ['metrics', { finish_reason: 'content_filter' }], ['end', { stop_reason: 'stop', tokens_out: 1, tokens_in: 1 }]])
+  t.same(got, [
+    ['fail', 'stream_error_frame', 'x reported an error mid-stream: bad'],
+    ['token', 'a'],
+    ['metrics', { finish_reason: 'content_filter' }],
+    ['end', { stop_reason: 'stop', tokens_out: 1, tokens_in: 1 }],
+  ])
   const early = openAiStream({ engine: 'x', api: 'chat', path: '/', body: {}, stopMeans: 'stop' })
   const fails: string[] = []
   early.frame('{"choices":[{"delta":{}}]}', 'message', { ...sink, fail: (c: string) => { fails.push(c) } })
@@ -83,7 +106,10 @@ t.test('the OpenAI-compatible decoder: error objects, other finish reasons, EOF 
 })
 
 t.test('the built-in `vllm` adapter loads from the manifest', async (t) => {
-  const { app } = await build(t, { adapters: ['vllm'], pools: [{ id: 'v0', engine: 'vllm', model: 'tiny', devices: [], provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] } }] })
+  const { app } = await build(t, {
+    adapters: ['vllm'],
+    pools: [{ id: 'v0', engine: 'vllm', model: 'tiny', devices: [], provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] } }],
+  })
   t.same(app.adapters.engines(), ['vllm'])
   const a = app.adapters.get('vllm')!.create(bindingFor('vllm', 'http://127.0.0.1:1'))
   t.equal(a.engine, 'vllm')

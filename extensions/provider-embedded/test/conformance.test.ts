@@ -22,7 +22,10 @@ adapterConformance(t, {
     const dir = await mkdtemp(join(tmpdir(), 'orc-conformance-'))
     const model = join(dir, 'tiny.gguf')
     await writeTinyModel(model)
-    const proc = spawn(process.execPath, [...process.execArgv, WORKER_ENTRY, '--model', model, '--port', '0', '--threads', '1', '--parallel', '1', '--alias', 'tiny', '--gpu', 'off', '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const proc = spawn(process.execPath, [
+      ...process.execArgv, WORKER_ENTRY, '--model', model, '--port', '0', '--threads', '1', '--parallel', '1',
+      '--alias', 'tiny', '--gpu', 'off', '--exit-on-stdin-close',
+    ], { stdio: ['pipe', 'pipe', 'pipe'] })
     let out = ''
     proc.stdout.on('data', (d) => { out += String(d) })
     proc.stderr.on('data', (d) => { out += String(d) })

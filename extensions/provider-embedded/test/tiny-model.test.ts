@@ -12,7 +12,13 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 /** Reads the fixed GGUF header and the keys, enough to check what the writer wrote. */
 function header (b: Buffer): { magic: string, version: number, tensors: bigint, kvs: bigint, firstKey: string } {
   const keyLen = Number(b.readBigUInt64LE(24))
-  return { magic: b.toString('latin1', 0, 4), version: b.readUInt32LE(4), tensors: b.readBigUInt64LE(8), kvs: b.readBigUInt64LE(16), firstKey: b.toString('utf8', 32, 32 + keyLen) }
+  return {
+    magic: b.toString('latin1', 0, 4),
+    version: b.readUInt32LE(4),
+    tensors: b.readBigUInt64LE(8),
+    kvs: b.readBigUInt64LE(16),
+    firstKey: b.toString('utf8', 32, 32 + keyLen),
+  }
 }
 
 t.test('the tiny successor model is byte-identical on every run, with a stable sha256 (decision 3)', async (t) => {
@@ -53,7 +59,10 @@ t.test('F32 → F16 rounds to nearest even, with subnormals, overflow and NaN', 
 })
 
 t.test('the writer checks tensor sizes and honours a custom alignment', async (t) => {
-  t.throws(() => writeGguf([], [{ name: 'x', dims: [2, 2], type: GgmlType.F32, data: new Float32Array(3) }]), { message: 'gguf: tensor x has 3 values for dims [2, 2] (4)' })
+  t.throws(
+    () => writeGguf([], [{ name: 'x', dims: [2, 2], type: GgmlType.F32, data: new Float32Array(3) }]),
+    { message: 'gguf: tensor x has 3 values for dims [2, 2] (4)' }
+  )
   const b = writeGguf([['general.architecture', meta.str('llama')]], [{ name: 'x', dims: [3], type: GgmlType.F16, data: new Float32Array([1, 2, 3]) }], 64)
   t.equal(header(b).kvs, 2n, 'general.alignment is added')
   t.equal(b.length % 64, 0)

@@ -35,7 +35,11 @@ async function waitLine (w: Worker, re: RegExp, ms = 20_000): Promise<RegExpMatc
 }
 
 const post = async (url: string, body: unknown) => {
-  const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) })
+  const res = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
   return { status: res.statusCode, headers: res.headers, text: await res.body.text() }
 }
 const get = async (url: string) => {
@@ -50,7 +54,10 @@ function sse (text: string): Array<Record<string, unknown>> {
 const dir = await mkdtemp(join(tmpdir(), 'orc-worker-'))
 const model = join(dir, 'tiny.gguf')
 await writeTinyModel(model)
-const w = startWorker(['--model', model, '--port', '0', '--threads', '1', '--parallel', '1', '--alias', 'tiny', '--metrics', '--gpu', 'off', '--exit-on-stdin-close'])
+const w = startWorker([
+  '--model', model, '--port', '0', '--threads', '1', '--parallel', '1',
+  '--alias', 'tiny', '--metrics', '--gpu', 'off', '--exit-on-stdin-close',
+])
 const [, port] = await waitLine(w, /"event":"listening","port":(\d+)/)
 const base = `http://127.0.0.1:${port}`
 const loading = await get(`${base}/health`)
@@ -69,11 +76,21 @@ t.test('/health answers 503 "Loading model" while loading, then {"status":"ok"}'
 
 t.test('/props and /slots have llama-server\'s keys', async (t) => {
   const props = JSON.parse((await get(`${base}/props`)).text)
-  t.has(props, { total_slots: 1, model_path: model, build_info: engineVersion(), bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', is_sleeping: false, default_generation_settings: { n_ctx: 2048, params: { seed: 4294967295 } } })
+  t.has(props, {
+    total_slots: 1,
+    model_path: model,
+    build_info: engineVersion(),
+    bos_token: '<|endoftext|>',
+    eos_token: '<|endoftext|>',
+    is_sleeping: false,
+    default_generation_settings: { n_ctx: 2048, params: { seed: 4294967295 } },
+  })
   t.match(props.chat_template, /<\|im_start\|>/)
   const slots = JSON.parse((await get(`${base}/slots`)).text)
   t.equal(slots.length, 1)
-  t.same(Object.keys(slots[0]).sort(), ['id', 'id_task', 'is_processing', 'n_ctx', 'n_prompt_tokens', 'n_prompt_tokens_cache', 'n_prompt_tokens_processed', 'next_token', 'params', 'speculative'])
+  t.same(Object.keys(slots[0]).sort(), [
+    'id', 'id_task', 'is_processing', 'n_ctx', 'n_prompt_tokens', 'n_prompt_tokens_cache', 'n_prompt_tokens_processed', 'next_token', 'params', 'speculative',
+  ])
   t.match(slots[0], { id: 0, is_processing: false, n_ctx: 2048 })
 })
 
@@ -81,9 +98,27 @@ t.test('/completion: `Count: 3` greedy gives 456789 then EOS, with EOS counted i
   const r = await post(`${base}/completion`, { prompt: 'Count: 3', temperature: 0, return_tokens: true })
   t.equal(r.status, 200)
   const body = JSON.parse(r.text)
-  t.same(Object.keys(body).sort(), ['content', 'generation_settings', 'has_new_line', 'id_slot', 'index', 'model', 'prompt', 'stop', 'stop_type', 'stopping_word', 'timings', 'tokens', 'tokens_cached', 'tokens_evaluated', 'tokens_predicted', 'truncated'])
-  t.match(body, { content: '456789', stop: true, stop_type: 'eos', stopping_word: '', tokens_predicted: 7, tokens_evaluated: 8, id_slot: 0, model: 'tiny', prompt: 'Count: 3', tokens: [52, 53, 54, 55, 56, 57], generation_settings: { seed: 4294967295, n_predict: -1 } })
-  t.same(Object.keys(body.timings).sort(), ['cache_n', 'predicted_ms', 'predicted_n', 'predicted_per_second', 'predicted_per_token_ms', 'prompt_ms', 'prompt_n', 'prompt_per_second', 'prompt_per_token_ms'])
+  t.same(Object.keys(body).sort(), [
+    'content', 'generation_settings', 'has_new_line', 'id_slot', 'index', 'model', 'prompt', 'stop',
+    'stop_type', 'stopping_word', 'timings', 'tokens', 'tokens_cached', 'tokens_evaluated', 'tokens_predicted', 'truncated',
+  ])
+  t.match(body, {
+    content: '456789',
+    stop: true,
+    stop_type: 'eos',
+    stopping_word: '',
+    tokens_predicted: 7,
+    tokens_evaluated: 8,
+    id_slot: 0,
+    model: 'tiny',
+    prompt: 'Count: 3',
+    tokens: [52, 53, 54, 55, 56, 57],
+    generation_settings: { seed: 4294967295, n_predict: -1 },
+  })
+  t.same(Object.keys(body.timings).sort(), [
+    'cache_n', 'predicted_ms', 'predicted_n', 'predicted_per_second', 'predicted_per_token_ms',
+    'prompt_ms', 'prompt_n', 'prompt_per_second', 'prompt_per_token_ms',
+  ])
   t.equal(body.timings.predicted_n, 7)
 })
 
@@ -131,7 +166,11 @@ t.test('requests queue for the slot while it is busy, and /metrics counts the de
 t.test('a client that disconnects mid-stream aborts its generation and frees the slot', async (t) => {
   const before = Number(/llamacpp:tokens_predicted_total (\d+)/.exec((await get(`${base}/metrics`)).text)![1])
   const ac = new AbortController()
-  const res = await request(`${base}/completion`, { method: 'POST', body: JSON.stringify({ prompt: 'a', temperature: 0, n_predict: 100_000, stream: true }), signal: ac.signal })
+  const res = await request(`${base}/completion`, {
+    method: 'POST',
+    body: JSON.stringify({ prompt: 'a', temperature: 0, n_predict: 100_000, stream: true }),
+    signal: ac.signal,
+  })
   let seen = 0
   try {
     for await (const chunk of res.body) {
@@ -171,16 +210,24 @@ t.test('POST /slots/{id}?action=erase drops the slot\'s KV, as llama-server does
 
 t.test('/tokenize, /metrics and errors', async (t) => {
   t.same(JSON.parse((await post(`${base}/tokenize`, { content: 'the cat' })).text), { tokens: [116, 257, 273, 263] })
-  t.same(JSON.parse((await post(`${base}/tokenize`, { content: 'hi', with_pieces: true })).text), { tokens: [{ id: 104, piece: 'h' }, { id: 105, piece: 'i' }] })
+  t.same(
+    JSON.parse((await post(`${base}/tokenize`, { content: 'hi', with_pieces: true })).text),
+    { tokens: [{ id: 104, piece: 'h' }, { id: 105, piece: 'i' }] }
+  )
   const m = await get(`${base}/metrics`)
   t.match(m.headers['content-type'], 'text/plain; version=0.0.4')
-  for (const name of ['prompt_tokens_total', 'tokens_predicted_total', 'kv_cache_usage_ratio', 'requests_processing', 'requests_deferred']) t.match(m.text, `# TYPE llamacpp:${name} `)
+  for (const name of ['prompt_tokens_total', 'tokens_predicted_total', 'kv_cache_usage_ratio', 'requests_processing', 'requests_deferred']) {
+    t.match(m.text, `# TYPE llamacpp:${name} `)
+  }
   t.equal((await get(`${base}/nope`)).status, 404)
   t.equal((await get(`${base}/nope`)).text, '{"error":{"code":404,"message":"File Not Found","type":"not_found_error"}}')
   const bad = await post(`${base}/completion`, '{not json')
   t.equal(bad.status, 400)
   t.match(JSON.parse(bad.text), { error: { code: 400, type: 'invalid_request_error' } })
-  t.match(JSON.parse((await post(`${base}/completion`, { n_predict: 3 })).text), { error: { code: 400, message: '"prompt" must be a string or an array of token ids' } })
+  t.match(
+    JSON.parse((await post(`${base}/completion`, { n_predict: 3 })).text),
+    { error: { code: 400, message: '"prompt" must be a string or an array of token ids' } }
+  )
   t.match(JSON.parse((await post(`${base}/completion`, { prompt: '' })).text), { error: { message: '"prompt" is empty' } })
   t.match(JSON.parse((await post(`${base}/completion`, { prompt: 'x'.repeat(3000) })).text), { error: { message: /more than the context of 2048/ } })
   t.match(JSON.parse((await post(`${base}/completion`, '[1]')).text), { error: { message: 'the request body must be a JSON object' } })

@@ -21,7 +21,15 @@ function proto (url: string, frame?: GenerationStream['frame'], extra: Partial<E
   return {
     engine: 'kit',
     baseUrl: url,
-    open: () => ({ path: '/gen', body: {}, frame: frame ?? ((data, _e, sink) => { const v = JSON.parse(data); if (v.t !== undefined) sink.token(v.t); if (v.end) sink.end({ stop_reason: 'eos' }) }) }),
+    open: () => ({
+      path: '/gen',
+      body: {},
+      frame: frame ?? ((data, _e, sink) => {
+        const v = JSON.parse(data)
+        if (v.t !== undefined) sink.token(v.t)
+        if (v.end) sink.end({ stop_reason: 'eos' })
+      }),
+    }),
     health: async () => ({ live: true, ready: true }),
     props: async () => ({ slots_total: 1, slots_free: 1 }),
     engineVersion: async () => 'k1',
@@ -48,7 +56,11 @@ t.test('the consumer leaving early closes the upstream request', async (t) => {
 
 t.test('a canceled end counts the tokens delivered, not those decoded from the same chunk and dropped (D15)', async (t) => {
   // one engine frame carrying two tokens: both are decoded before the consumer sees the first
-  const twoPerFrame: GenerationStream['frame'] = (data, _e, sink) => { const v = JSON.parse(data); if (v.t !== undefined) { sink.token(v.t); sink.token(`${v.t}'`) } if (v.end) sink.end({ stop_reason: 'eos' }) }
+  const twoPerFrame: GenerationStream['frame'] = (data, _e, sink) => {
+    const v = JSON.parse(data)
+    if (v.t !== undefined) { sink.token(v.t); sink.token(`${v.t}'`) }
+    if (v.end) sink.end({ stop_reason: 'eos' })
+  }
   const { fake, adapter } = await setup(t, twoPerFrame)
   fake.faults.tokens = ['a', 'b', 'c']
   const r = taskRequest('kit')
@@ -71,7 +83,10 @@ t.test('a canceled request before any answer ends canceled; a frame handler bug 
   fake.faults.headerDelayMs = 200
   const ac = new AbortController()
   setTimeout(() => ac.abort(), 20)
-  t.same(await collect(adapter.submit(taskRequest('kit'), opts(ac.signal))), [{ kind: 'end', data: { tokens_out: 0, decode_time_ms: 0, stop_reason: 'canceled' } }])
+  t.same(
+    await collect(adapter.submit(taskRequest('kit'), opts(ac.signal))),
+    [{ kind: 'end', data: { tokens_out: 0, decode_time_ms: 0, stop_reason: 'canceled' } }]
+  )
   fake.faults.headerDelayMs = 0
   t.match((await collect(adapter.submit(taskRequest('kit'), opts()))).at(-1), { kind: 'error', data: { kind: 'INTERNAL', message: /kit adapter failure: bug/ } })
   const refusing = await setup(t, undefined, { open: () => { throw new Error('cannot express this') } })
@@ -79,7 +94,8 @@ t.test('a canceled request before any answer ends canceled; a frame handler bug 
 })
 
 t.test('transport errors mid-body are WORKER_RESET whatever their shape', async (t) => {
-  for (const err of [Object.assign(new Error('x'), { code: 'ECONNRESET' }), new Error('terminated'), Object.assign(new Error('aborted'), { name: 'AbortError' })]) {
+  const errors = [Object.assign(new Error('x'), { code: 'ECONNRESET' }), new Error('terminated'), Object.assign(new Error('aborted'), { name: 'AbortError' })]
+  for (const err of errors) {
     const { adapter } = await setup(t, () => { throw err })
     t.match((await collect(adapter.submit(taskRequest('kit'), opts()))).at(-1), { kind: 'error', data: { kind: 'WORKER_RESET' } }, err.message)
   }
@@ -87,7 +103,11 @@ t.test('transport errors mid-body are WORKER_RESET whatever their shape', async 
 
 t.test('after a 401 the adapter reads not ready for AUTH_HOLD_MS; metrics frames pass through; extras join the adapter', async (t) => {
   let now = 1_000_000
-  const { fake, adapter } = await setup(t, (data, _e, sink) => { const v = JSON.parse(data); if (v.t) { sink.metrics({ seen: v.t }); sink.token(v.t) } if (v.end) sink.end({ stop_reason: 'eos', tokens_in: 3 }) }, {
+  const { fake, adapter } = await setup(t, (data, _e, sink) => {
+    const v = JSON.parse(data)
+    if (v.t) { sink.metrics({ seen: v.t }); sink.token(v.t) }
+    if (v.end) sink.end({ stop_reason: 'eos', tokens_in: 3 })
+  }, {
     extras: { hello: () => 'hi' }, scrapeMetrics: async () => ({ kv_cache_usage_ratio: 0.1 }), capabilities: async () => ({ ctx_max: 1 }),
   }, () => now)
   const ok = await collect(adapter.submit(taskRequest('kit'), opts()))
@@ -146,6 +166,9 @@ t.test('retries are narrated by the adapter host voice, with the ids and no secr
   const { app, capture } = await build(t)
   narrateRetry(app, 'vllm', { method: 'POST', url: 'http://u:p@h/x', attempt: 2, backoff_ms: 150, reason: 'http_503', upstream_status: 503, context: { task_id: 't1', pool_id: 'p' } })
   narrateRetry(app, 'vllm', { method: 'GET', url: 'http://h/x', attempt: 3, backoff_ms: 10, reason: 'connect_refused', context: {} })
-  t.match(capture.find({ action: 'retry' }), [{ actor: 'adapter-host', target: 'vllm', task_id: 't1', attempt: 2, backoff_ms: 150, upstream_status: 503 }, { attempt: 3, reason: 'connect_refused' }])
+  t.match(capture.find({ action: 'retry' }), [
+    { actor: 'adapter-host', target: 'vllm', task_id: 't1', attempt: 2, backoff_ms: 150, upstream_status: 503 },
+    { attempt: 3, reason: 'connect_refused' },
+  ])
   t.notMatch(capture.text(), /u:p@/)
 })

@@ -38,7 +38,10 @@ t.test('a lock held by a dead process is broken at once', async (t) => {
 t.test('a live holder makes others wait, then Busy names it', async (t) => {
   const file = join(t.testdir(), '.catalog.lock')
   const held = await acquireLock(file)
-  await t.rejects(acquireLock(file, { waitMs: 60, what: 'the catalog' }), { code: 'ORC_ERR_CATALOG_BUSY', message: new RegExp(`the catalog is locked by process ${process.pid}`) })
+  await t.rejects(acquireLock(file, { waitMs: 60, what: 'the catalog' }), {
+    code: 'ORC_ERR_CATALOG_BUSY',
+    message: new RegExp(`the catalog is locked by process ${process.pid}`),
+  })
   const waiter = acquireLock(file, { waitMs: 2000 })
   await sleep(30)
   await held.release()

@@ -38,14 +38,22 @@ t.test('setState and update on an unknown id fail with NotFound (scenario 46)', 
   await t.rejects(s.put(entry(' ')), { code: 'ORC_ERR_CATALOG_INVALID_ENTRY' })
 })
 
-for (const [label, text] of [['schema_version 99', '{"schema_version":99,"entries":{}}'], ['no schema_version (legacy bare map)', '{"m":{"id":"m"}}']] as const) {
+for (const [label, text] of [
+  ['schema_version 99', '{"schema_version":99,"entries":{}}'],
+  ['no schema_version (legacy bare map)', '{"m":{"id":"m"}}'],
+] as const) {
   for (const file of ['index.json', 'engines.json']) {
     t.test(`${file} with ${label} is refused and left untouched (scenario 47, D14)`, async (t) => {
       const root = t.testdir({ [file]: text })
-      t.throws(() => new CatalogStore(root).open(), { code: 'ORC_ERR_CATALOG_SCHEMA_VERSION', kind: 'SchemaVersionMismatch', details: { file: join(root, file), supported: 1 } })
+      t.throws(() => new CatalogStore(root).open(), {
+        code: 'ORC_ERR_CATALOG_SCHEMA_VERSION',
+        kind: 'SchemaVersionMismatch',
+        details: { file: join(root, file), supported: 1 },
+      })
       const s = new CatalogStore(root)
+      const engineEntry = { id: 'e:1@nodigest', engine: 'e', version: '1', build_ref: null, digest: null, build_flags: null, artifacts: [], created_ms: 1 }
       if (file === 'index.json') await t.rejects(s.put(entry('m')), { name: 'CatalogError', kind: 'SchemaVersionMismatch' })
-      else await t.rejects(s.putEngine({ id: 'e:1@nodigest', engine: 'e', version: '1', build_ref: null, digest: null, build_flags: null, artifacts: [], created_ms: 1 }), { name: 'CatalogError', kind: 'SchemaVersionMismatch' })
+      else await t.rejects(s.putEngine(engineEntry), { name: 'CatalogError', kind: 'SchemaVersionMismatch' })
       t.equal(readFileSync(join(root, file), 'utf8'), text, 'not overwritten')
     })
   }
@@ -108,7 +116,11 @@ t.test('local paths escaping the root are rejected with PathTraversal (scenario 
   await t.rejects(s.put(entry('hf:a/b/c', { local_path: '../../etc/passwd' })), { name: 'CatalogError', kind: 'PathTraversal', statusCode: 400 })
   await t.rejects(s.put(entry('hf:a/b/c', { local_path: `${root}/x/../../y` })), { name: 'CatalogError', kind: 'PathTraversal' })
   await t.rejects(s.put(entry('https://h/x', { local_path: '/etc/passwd' })), { name: 'CatalogError', kind: 'PathTraversal' })
-  await t.rejects(s.put(entry('file:/etc/x', { local_path: '/etc/x', owned: true })), { name: 'CatalogError', kind: 'PathTraversal' }, 'an owned artifact must be below the root')
+  await t.rejects(
+    s.put(entry('file:/etc/x', { local_path: '/etc/x', owned: true })),
+    { name: 'CatalogError', kind: 'PathTraversal' },
+    'an owned artifact must be below the root'
+  )
   await t.rejects(s.put(entry('hf:a/b', { local_path: root })), { name: 'CatalogError', kind: 'PathTraversal' }, 'never the root itself')
   const ok = await s.put(entry('hf:a/b/c', { local_path: 'gguf/a/b/c' }))
   t.equal(ok.local_path, join(root, 'gguf/a/b/c'), 'root-relative paths are stored absolute')
@@ -135,7 +147,16 @@ t.test('exists/locate/lifecycle accept ids and refs; locate needs Active and the
 t.test('engines.json is separate and filtered by engine and version (ORCH-3440)', async (t) => {
   const root = t.testdir()
   const s = new CatalogStore(root).open()
-  const e = (engine: string, version: string) => ({ id: `${engine}:${version}@nodigest`, engine, version, build_ref: null, digest: null, build_flags: null, artifacts: [], created_ms: 1 })
+  const e = (engine: string, version: string) => ({
+    id: `${engine}:${version}@nodigest`,
+    engine,
+    version,
+    build_ref: null,
+    digest: null,
+    build_flags: null,
+    artifacts: [],
+    created_ms: 1,
+  })
   await s.putEngine(e('llamacpp', 'b1'))
   await s.putEngine(e('llamacpp', 'b2'))
   await s.putEngine(e('vllm', 'b1'))

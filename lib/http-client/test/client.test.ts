@@ -13,7 +13,12 @@ async function fake (t: Test) {
     'GET /text': (_q, res) => { res.writeHead(200).end('not json') },
     'GET /big': (_q, res) => { res.writeHead(200).end('x'.repeat(2048)) },
     'GET /slow': (_q, res) => { setTimeout(() => json(res, 200, {}), 500) },
-    'GET /err': (_q, res) => json(res, 404, { error: { message: 'no such model', type: 'invalid_request_error', code: 'model_not_found' } }, { 'x-request-id': 'req-1' }),
+    'GET /err': (_q, res) => json(
+      res,
+      404,
+      { error: { message: 'no such model', type: 'invalid_request_error', code: 'model_not_found' } },
+      { 'x-request-id': 'req-1' }
+    ),
     'POST /gen': (_q, res, _b, fk) => fk.generate(res, { token: (x) => `data: ${x}\n\n`, final: () => '', error: () => '' }),
   })
   t.teardown(() => f.close())
@@ -68,7 +73,10 @@ t.test('generation streams: 503/429 retried before any byte, Retry-After honoure
   t.same(events, ['Hel', 'lo', ' wor', 'ld', ' 👋'])
   t.match(retries, [{ backoff_ms: 5, reason: 'http_429', upstream_status: 429 }])
   f.faults.statuses.push({ status: 503, body: '', headers: { 'retry-after': '30' } })
-  await t.rejects(c.stream(`${f.url}/gen`, { body: {}, signal, deadlineAt: Date.now() + 1000 }), { condition: 'retry_after_past_deadline', status: 503 } as never)
+  await t.rejects(
+    c.stream(`${f.url}/gen`, { body: {}, signal, deadlineAt: Date.now() + 1000 }),
+    { condition: 'retry_after_past_deadline', status: 503 } as never
+  )
   f.faults.statuses.push({ status: 503, body: '' })
   await t.rejects(c.stream(`${f.url}/gen`, { body: {}, signal, deadlineAt: Date.now() - 1 }), { condition: 'deadline' } as never)
   f.faults.statuses.push({ status: 400, body: '{"error":"bad"}' })
@@ -119,10 +127,19 @@ t.test('Retry-After forms, backoff bounds, sleep with a signal', async (t) => {
 })
 
 t.test('error bodies in every dialect', async (t) => {
-  t.same(describeError({ error: { message: 'Loading model', type: 'unavailable_error', code: 503 } }), { message: 'Loading model', hint: { error_type: 'unavailable_error', code: '503' } })
+  t.same(
+    describeError({ error: { message: 'Loading model', type: 'unavailable_error', code: 503 } }),
+    { message: 'Loading model', hint: { error_type: 'unavailable_error', code: '503' } }
+  )
   t.same(describeError({ error: { type: 'x' } }), { message: '{"type":"x"}', hint: { error_type: 'x', code: undefined } })
-  t.same(describeError({ error: 'Model is overloaded', error_type: 'overloaded' }), { message: 'Model is overloaded', hint: { error_type: 'overloaded', code: undefined } })
-  t.same(describeError({ object: 'error', message: 'bad', type: 'BadRequestError', code: 400 }), { message: 'bad', hint: { error_type: 'BadRequestError', code: '400' } })
+  t.same(
+    describeError({ error: 'Model is overloaded', error_type: 'overloaded' }),
+    { message: 'Model is overloaded', hint: { error_type: 'overloaded', code: undefined } }
+  )
+  t.same(
+    describeError({ object: 'error', message: 'bad', type: 'BadRequestError', code: 400 }),
+    { message: 'bad', hint: { error_type: 'BadRequestError', code: '400' } }
+  )
   t.same(describeError({ object: 'error' }), { message: 'error', hint: { error_type: undefined, code: undefined } })
   t.same(describeError([1], 'raw'), { message: 'raw', hint: {} })
   t.same(describeErrorText('<html>oops</html>'), { message: '<html>oops</html>', hint: {} })

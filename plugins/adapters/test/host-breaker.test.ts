@@ -8,7 +8,14 @@ import { createCapture, createLogger, createNarrator } from '../../narration/ind
 import { createContractRegistry } from '../../metrics/registry.js'
 import { manifestOf } from '../../../test/helpers/build.js'
 
-interface Scripted extends WorkerAdapter { submits: number, probes: number, ready: boolean, fail: WorkerErrorKind | null, version: string, snap: EngineMetricsSnapshot | Error }
+interface Scripted extends WorkerAdapter {
+  submits: number
+  probes: number
+  ready: boolean
+  fail: WorkerErrorKind | null
+  version: string
+  snap: EngineMetricsSnapshot | Error
+}
 
 function scripted (engine = 'fake'): Scripted {
   const a: Scripted = {
@@ -36,14 +43,32 @@ function scripted (engine = 'fake'): Scripted {
   return a
 }
 
-const req = (id: string, extra: Partial<TaskRequest> = {}): TaskRequest => ({ task_id: id, session_id: 's', workload: 'completion', model_ref: 'm', engine: 'fake', ctx: 0, priority: 'interactive', max_tokens: 8, deadline_ms: 1000, ...extra })
+const req = (id: string, extra: Partial<TaskRequest> = {}): TaskRequest => ({
+  task_id: id,
+  session_id: 's',
+  workload: 'completion',
+  model_ref: 'm',
+  engine: 'fake',
+  ctx: 0,
+  priority: 'interactive',
+  max_tokens: 8,
+  deadline_ms: 1000,
+  ...extra,
+})
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 1000 })
 async function collect (it: AsyncIterable<TokenEvent>): Promise<TokenEvent[]> {
   const out: TokenEvent[] = []
   for await (const e of it) out.push(e)
   return out
 }
-const pool = (id: string, extra: Record<string, unknown> = {}) => ({ id, engine: 'fake', model: 'm', devices: [], provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] }, ...extra })
+const pool = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  engine: 'fake',
+  model: 'm',
+  devices: [],
+  provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1] },
+  ...extra,
+})
 
 function world (pools: Array<Record<string, unknown>> = [pool('p')]) {
   const clock = fakeClock()
@@ -54,33 +79,36 @@ function world (pools: Array<Record<string, unknown>> = [pool('p')]) {
   return { clock, capture, host, registry }
 }
 
-t.test('5 consecutive POOL_UNAVAILABLE/WORKER_RESET open the breaker; open submits fail fast with the cool-down; one probe closes it (scenario 20)', async (t) => {
-  const { clock, capture, host } = world()
-  const a = scripted()
-  await host.bind('p', 'r0', a)
-  a.fail = 'POOL_UNAVAILABLE'
-  for (let i = 0; i < 4; i++) await collect(host.submit('p', req(`f${i}`), opts()))
-  a.fail = 'WORKER_RESET'
-  await collect(host.submit('p', req('f4'), opts()))
-  t.equal(host.replicas('p')[0]!.breaker, 'open')
-  t.equal(capture.find({ action: 'breaker-open' }).length, 1)
-  const before = a.submits
-  const refused = await collect(host.submit('p', req('x'), opts()))
-  t.match(refused, [{ kind: 'error', data: { kind: 'POOL_UNAVAILABLE', retriable: true, retry_after_ms: 10_000 } }])
-  t.equal(a.submits, before, 'the engine is not touched')
-  clock.advance(4000)
-  t.match(await collect(host.submit('p', req('y'), opts())), [{ kind: 'error', data: { retry_after_ms: 6000 } }])
-  t.same(await host.health('p'), { live: true, ready: false }, 'an open breaker makes the pool unready')
-  clock.advance(6000)
-  t.equal(host.replicas('p')[0]!.breaker, 'half-open')
-  a.fail = null
-  const probesBefore = a.probes
-  const ok = await collect(host.submit('p', req('z'), opts()))
-  t.equal(a.probes - probesBefore, 1, 'exactly one health probe')
-  t.match(ok.at(-1), { kind: 'end' })
-  t.equal(host.replicas('p')[0]!.breaker, 'closed')
-  t.equal(capture.find({ action: 'breaker-close' }).length, 1)
-})
+t.test(
+  '5 consecutive POOL_UNAVAILABLE/WORKER_RESET open the breaker; open submits fail fast with the cool-down; one probe closes it (scenario 20)',
+  async (t) => {
+    const { clock, capture, host } = world()
+    const a = scripted()
+    await host.bind('p', 'r0', a)
+    a.fail = 'POOL_UNAVAILABLE'
+    for (let i = 0; i < 4; i++) await collect(host.submit('p', req(`f${i}`), opts()))
+    a.fail = 'WORKER_RESET'
+    await collect(host.submit('p', req('f4'), opts()))
+    t.equal(host.replicas('p')[0]!.breaker, 'open')
+    t.equal(capture.find({ action: 'breaker-open' }).length, 1)
+    const before = a.submits
+    const refused = await collect(host.submit('p', req('x'), opts()))
+    t.match(refused, [{ kind: 'error', data: { kind: 'POOL_UNAVAILABLE', retriable: true, retry_after_ms: 10_000 } }])
+    t.equal(a.submits, before, 'the engine is not touched')
+    clock.advance(4000)
+    t.match(await collect(host.submit('p', req('y'), opts())), [{ kind: 'error', data: { retry_after_ms: 6000 } }])
+    t.same(await host.health('p'), { live: true, ready: false }, 'an open breaker makes the pool unready')
+    clock.advance(6000)
+    t.equal(host.replicas('p')[0]!.breaker, 'half-open')
+    a.fail = null
+    const probesBefore = a.probes
+    const ok = await collect(host.submit('p', req('z'), opts()))
+    t.equal(a.probes - probesBefore, 1, 'exactly one health probe')
+    t.match(ok.at(-1), { kind: 'end' })
+    t.equal(host.replicas('p')[0]!.breaker, 'closed')
+    t.equal(capture.find({ action: 'breaker-close' }).length, 1)
+  }
+)
 
 t.test('a failed probe reopens with the cool-down doubled, capped at 60 s; other errors end a run of failures', async (t) => {
   const { clock, host } = world()
@@ -166,7 +194,10 @@ t.test('require_same_engine_version: a different version is refused with an erro
 
 t.test('narration: bind, submit (with determinism), end, error, cancel; never per token (scenario 16, ORCH-3604)', async (t) => {
   const digest = `sha256:${'b'.repeat(64)}`
-  const { capture, host } = world([pool('p', { sampler_profile_version: 'v1', provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1], model: { checksum: digest } } })])
+  const { capture, host } = world([pool('p', {
+    sampler_profile_version: 'v1',
+    provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [1], model: { checksum: digest } },
+  })])
   const a = scripted()
   await host.bind('p', 'r0', a)
   await collect(host.submit('p', req('n1', { seed: 9 }), opts()))
@@ -175,7 +206,15 @@ t.test('narration: bind, submit (with determinism), end, error, cancel; never pe
   await collect(host.submit('nope', req('n3'), opts()))
   const actions = capture.records().filter((r) => r.actor === 'adapter-host').map((r) => r.action)
   t.same(actions, ['bind', 'submit', 'end', 'submit', 'error', 'error'])
-  t.match(capture.find({ action: 'submit', task_id: 'n1' })[0], { target: 'fake', pool_id: 'p', replica_id: 'r0', engine_version: 'v1', seed: 9, sampler_profile_version: 'v1', model_digest: digest })
+  t.match(capture.find({ action: 'submit', task_id: 'n1' })[0], {
+    target: 'fake',
+    pool_id: 'p',
+    replica_id: 'r0',
+    engine_version: 'v1',
+    seed: 9,
+    sampler_profile_version: 'v1',
+    model_digest: digest,
+  })
   t.match(capture.find({ action: 'end' })[0], { tokens_out: 1, decode_time_ms: 1, stop_reason: 'eos' })
   t.notOk(capture.find({ action: 'end' })[0]!.decode_ms, 'logs carry decode_time_ms only (scenario 24)')
   t.match(capture.find({ action: 'error', task_id: 'n2' })[0], { error_kind: 'DECODE_TIMEOUT' })
@@ -213,10 +252,24 @@ t.test('capabilities list configured pools without replicas; health transitions 
     ['other', 512, 0, [{ pool_id: 'idle', replicas: 0, slots_total: 0, ready: false }]],
   ])
   const a = scripted()
-  let caps = { ctx_max: 2048, slots_total: 3, engine_version: 'v1', supported_workloads: ['completion', 'embedding'] as Array<'completion' | 'embedding'>, features: { seed: true }, rate_limits: { rps: 5 } }
+  let caps = {
+    ctx_max: 2048,
+    slots_total: 3,
+    engine_version: 'v1',
+    supported_workloads: ['completion', 'embedding'] as Array<'completion' | 'embedding'>,
+    features: { seed: true },
+    rate_limits: { rps: 5 },
+  }
   a.capabilities = async () => caps
   await host.bind('p', 'r0', a)
-  t.match(host.capabilities()[0], { engine: 'fake', ctx_max: 2048, concurrency: 3, supported_workloads: ['completion', 'embedding'], features: { seed: true, streaming: true }, rate_limits: { rps: 5 } })
+  t.match(host.capabilities()[0], {
+    engine: 'fake',
+    ctx_max: 2048,
+    concurrency: 3,
+    supported_workloads: ['completion', 'embedding'],
+    features: { seed: true, streaming: true },
+    rate_limits: { rps: 5 },
+  })
   caps = { ...caps, ctx_max: 4096, slots_total: 4, engine_version: 'v1.1' }
   a.ready = false
   await host.health('p')

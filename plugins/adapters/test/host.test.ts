@@ -6,7 +6,13 @@ import { build, fixturePool, FIXTURE_ADAPTER } from '../../../test/helpers/build
 interface Fake extends WorkerAdapter { closed: boolean, canceled: string[], submitted: string[] }
 
 /** A scriptable adapter: `script` decides what each submit yields; `gate` holds a stream open. */
-function fakeAdapter (o: { version?: string, slots?: number, ctx?: number, script?: (signal: AbortSignal) => AsyncGenerator<TokenEvent>, health?: boolean } = {}): Fake {
+function fakeAdapter (o: {
+  version?: string
+  slots?: number
+  ctx?: number
+  script?: (signal: AbortSignal) => AsyncGenerator<TokenEvent>
+  health?: boolean
+} = {}): Fake {
   const a: Fake = {
     engine: 'fake',
     closed: false,
@@ -37,7 +43,17 @@ function tokens (n: number, hold?: Promise<void>): (signal: AbortSignal) => Asyn
   }
 }
 
-const req = (id: string): TaskRequest => ({ task_id: id, session_id: 's', workload: 'completion', model_ref: 'm', engine: 'fake', ctx: 0, priority: 'interactive', max_tokens: 8, deadline_ms: 1000 })
+const req = (id: string): TaskRequest => ({
+  task_id: id,
+  session_id: 's',
+  workload: 'completion',
+  model_ref: 'm',
+  engine: 'fake',
+  ctx: 0,
+  priority: 'interactive',
+  max_tokens: 8,
+  deadline_ms: 1000,
+})
 const opts = (signal = new AbortController().signal) => ({ signal, deadlineAt: Date.now() + 1000 })
 async function collect (it: AsyncIterable<TokenEvent>): Promise<TokenEvent[]> {
   const out: TokenEvent[] = []
@@ -111,8 +127,16 @@ t.test('every stream gets exactly one terminal event: silent end → WORKER_RESE
   await host.bind('p', 'silent', fakeAdapter({ script: async function * () { yield { kind: 'token', data: { t: 'a', i: 0 } } } }))
   t.match((await collect(host.submit('p', req('s'), opts()))).at(-1), { kind: 'error', data: { kind: 'WORKER_RESET', retriable: false } })
   await host.unbind('p', 'silent')
-  await host.bind('p', 'thrower', fakeAdapter({ script: async function * () { yield { kind: 'token', data: { t: 'a', i: 0 } }; throw new Error('bug in adapter') } }))
-  t.match((await collect(host.submit('p', req('th'), opts()))).at(-1), { kind: 'error', data: { kind: 'INTERNAL', message: 'adapter failure: bug in adapter' } })
+  await host.bind('p', 'thrower', fakeAdapter({
+    script: async function * () {
+      yield { kind: 'token', data: { t: 'a', i: 0 } }
+      throw new Error('bug in adapter')
+    },
+  }))
+  t.match((await collect(host.submit('p', req('th'), opts()))).at(-1), {
+    kind: 'error',
+    data: { kind: 'INTERNAL', message: 'adapter failure: bug in adapter' },
+  })
   const after = await collect((async function * () { yield * host.submit('p', req('th2'), opts()) })())
   t.equal(after.filter((e) => e.kind === 'error' || e.kind === 'end').length, 1)
 })
@@ -145,7 +169,13 @@ t.test('rebind: streams in flight finish on the old adapter, which closes after;
 t.test('health, props and the capability cache aggregate the bound replicas', async (t) => {
   const host = createAdapterHost()
   t.same(await host.health('p'), { live: false, ready: false })
-  const broken: WorkerAdapter = { ...fakeAdapter(), engine: 'other', health: async () => { throw new Error('down') }, props: async () => { throw new Error('down') }, engineVersion: async () => { throw new Error('down') } }
+  const broken: WorkerAdapter = {
+    ...fakeAdapter(),
+    engine: 'other',
+    health: async () => { throw new Error('down') },
+    props: async () => { throw new Error('down') },
+    engineVersion: async () => { throw new Error('down') },
+  }
   await host.bind('p', 'r0', fakeAdapter({ slots: 2, ctx: 2048, health: false }))
   await host.bind('p', 'r1', fakeAdapter({ slots: 3, ctx: 8192 }))
   await host.bind('q', 'r0', broken)
@@ -153,8 +183,25 @@ t.test('health, props and the capability cache aggregate the bound replicas', as
   t.same(await host.health('q'), { live: false, ready: false })
   t.same(await host.props('p'), { slots_total: 5, slots_free: 5 })
   t.same(host.capabilities(), [
-    { engine: 'fake', ctx_max: 8192, supported_workloads: ['completion'], rate_limits: {}, features: { streaming: true, cancel: true }, concurrency: 5, engine_version: 'v1', pools: [{ pool_id: 'p', replicas: 2, slots_total: 5, ready: true }] },
-    { engine: 'other', ctx_max: 0, supported_workloads: ['completion'], rate_limits: {}, features: { streaming: true, cancel: true }, concurrency: 1, pools: [{ pool_id: 'q', replicas: 1, slots_total: 1, ready: false }] },
+    {
+      engine: 'fake',
+      ctx_max: 8192,
+      supported_workloads: ['completion'],
+      rate_limits: {},
+      features: { streaming: true, cancel: true },
+      concurrency: 5,
+      engine_version: 'v1',
+      pools: [{ pool_id: 'p', replicas: 2, slots_total: 5, ready: true }],
+    },
+    {
+      engine: 'other',
+      ctx_max: 0,
+      supported_workloads: ['completion'],
+      rate_limits: {},
+      features: { streaming: true, cancel: true },
+      concurrency: 1,
+      pools: [{ pool_id: 'q', replicas: 1, slots_total: 1, ready: false }],
+    },
   ])
 })
 
@@ -185,7 +232,9 @@ t.test('a consumer leaving early unregisters the task; an adapter whose submit t
 
 t.test('freeSession: the named replica, else every replica of the pool; adapters without it are skipped; failures narrated', async (t) => {
   const records: Array<Record<string, unknown>> = []
-  const host = createAdapterHost({ narrator: { narrate: (fields: Record<string, unknown>, _human: string, level?: string) => { records.push({ ...fields, level }) } } as never })
+  const host = createAdapterHost({
+    narrator: { narrate: (fields: Record<string, unknown>, _human: string, level?: string) => { records.push({ ...fields, level }) } } as never,
+  })
   const freed: string[] = []
   const withFree = (name: string, fail = false): Fake => Object.assign(fakeAdapter(), {
     freeSession: async (id: string) => { if (fail) throw new Error('no such slot'); freed.push(`${name}:${id}`) },

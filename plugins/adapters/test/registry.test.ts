@@ -22,8 +22,18 @@ t.test('an adapter package registered by the app creates working adapters', asyn
   const adapter = f.create({ poolId: 'echo0', replicaId: 'r0', baseUrl: 'http://127.0.0.1:18080', pool: app.pool.configs[0]! })
   t.same(await adapter.health(), { live: true, ready: true })
   const events = []
-  for await (const e of adapter.submit({ task_id: 't', session_id: 's', workload: 'completion', model_ref: 'echo', engine: 'fixture', ctx: 0, priority: 'interactive', prompt: 'hello there', max_tokens: 8, deadline_ms: 1000 },
-    { signal: new AbortController().signal, deadlineAt: Date.now() + 1000, poolId: 'echo0', replicaId: 'r0' })) events.push(e)
+  for await (const e of adapter.submit({
+    task_id: 't',
+    session_id: 's',
+    workload: 'completion',
+    model_ref: 'echo',
+    engine: 'fixture',
+    ctx: 0,
+    priority: 'interactive',
+    prompt: 'hello there',
+    max_tokens: 8,
+    deadline_ms: 1000,
+  }, { signal: new AbortController().signal, deadlineAt: Date.now() + 1000, poolId: 'echo0', replicaId: 'r0' })) events.push(e)
   t.same(events.map((e) => e.kind), ['started', 'token', 'token', 'token', 'end'])
   t.same(events.filter((e) => e.kind === 'token').map((e) => (e.data as { t: string }).t).join(''), '» hello there')
 })

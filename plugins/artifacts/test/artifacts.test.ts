@@ -44,7 +44,11 @@ t.test('GET unknown or malformed ids → 404; bad bodies → 400 (scenario 56)',
   const big = await app.inject({ method: 'POST', url: '/v1/artifacts', payload: { kind: 'trace', content: { x: 'y'.repeat(4096) } } })
   t.equal(big.statusCode, 400, 'over the artifacts body limit')
   t.equal(big.json().code, 'INVALID_PARAMS')
-  const withAll = await app.inject({ method: 'POST', url: '/v1/artifacts', payload: { kind: 'trace', content: { events: [] }, parent: 'sha256:x', metadata: { engine: 'llamacpp' } } })
+  const withAll = await app.inject({
+    method: 'POST',
+    url: '/v1/artifacts',
+    payload: { kind: 'trace', content: { events: [] }, parent: 'sha256:x', metadata: { engine: 'llamacpp' } },
+  })
   t.equal(withAll.statusCode, 201)
   const got = await app.inject({ url: `/v1/artifacts/${withAll.json().id}` })
   t.match(got.json(), { parent: 'sha256:x', metadata: { engine: 'llamacpp' }, tags: [] })

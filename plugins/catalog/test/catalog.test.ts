@@ -27,7 +27,14 @@ t.test('recordEngine writes an EngineEntry once per build and keeps it on re-pre
   t.equal(id, 'llamacpp:v1@sha256:aa')
   const first = app.catalog.getEngine(id)!
   t.match(first, { ...b, id, created_ms: Number })
-  t.equal(await app.catalog.recordEngine({ artifacts: ['/opt/engine'], digest: 'sha256:aa', build_flags: null, build_ref: null, version: 'v1', engine: 'llamacpp' }), id)
+  t.equal(await app.catalog.recordEngine({
+    artifacts: ['/opt/engine'],
+    digest: 'sha256:aa',
+    build_flags: null,
+    build_ref: null,
+    version: 'v1',
+    engine: 'llamacpp',
+  }), id)
   t.same(writes, [id], 'an identical build (any key order) is not written again')
   await app.catalog.recordEngine({ ...b, artifacts: ['/opt/engine', '/opt/lib.so'] })
   t.same(writes, [id, id], 'a changed build overwrites its entry')

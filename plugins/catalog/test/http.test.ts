@@ -7,7 +7,11 @@ t.test('over a real socket: pages visit every entry once and ETag answers 304 (a
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   const ids = Array.from({ length: 7 }, (_, i) => `hf:org/m${i}/f.gguf`)
   for (const id of ids.slice().reverse()) {
-    const res = await request(`${base}/v1/catalog/models`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, digest: `sha256:${'a'.repeat(64)}` }) })
+    const res = await request(`${base}/v1/catalog/models`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id, digest: `sha256:${'a'.repeat(64)}` }),
+    })
     t.equal(res.statusCode, 201)
     await res.body.dump()
   }

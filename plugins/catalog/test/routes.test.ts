@@ -14,7 +14,13 @@ async function app (t: Parameters<typeof build>[0], catalog: Record<string, unkn
 
 t.test('POST then GET a model returns the same fields (scenario 46, D14)', async (t) => {
   const { app: a } = await app(t)
-  const body = { id: 'model0', digest: D('a'), tags: ['x'], signatures: [{ signer: 's', algo: 'ed25519', verified: true, timestamp_ms: 1 }], sbom: { uri: 'u', digest: D('b') } }
+  const body = {
+    id: 'model0',
+    digest: D('a'),
+    tags: ['x'],
+    signatures: [{ signer: 's', algo: 'ed25519', verified: true, timestamp_ms: 1 }],
+    sbom: { uri: 'u', digest: D('b') },
+  }
   const res = await a.inject({ method: 'POST', url: '/v1/catalog/models', payload: body })
   t.equal(res.statusCode, 201)
   t.match(res.json(), { ...body, state: 'Active', local_path: null })
@@ -23,7 +29,11 @@ t.test('POST then GET a model returns the same fields (scenario 46, D14)', async
   t.equal(got.statusCode, 200)
   t.match(got.json(), { ...body, state: 'Active' })
   t.type(got.json().created_ms, 'number')
-  const again = await a.inject({ method: 'POST', url: '/v1/catalog/models', payload: { id: 'model0', digest: D('a').toUpperCase().replace('SHA256', 'sha256') } })
+  const again = await a.inject({
+    method: 'POST',
+    url: '/v1/catalog/models',
+    payload: { id: 'model0', digest: D('a').toUpperCase().replace('SHA256', 'sha256') },
+  })
   t.equal(again.statusCode, 200, 'same id and digest → the existing entry')
   const conflict = await a.inject({ method: 'POST', url: '/v1/catalog/models', payload: { id: 'model0', digest: D('c') } })
   t.equal(conflict.statusCode, 409)
@@ -37,7 +47,11 @@ t.test('POST then GET a model returns the same fields (scenario 46, D14)', async
 
 t.test('a strict trust policy refuses unsigned models with UNTRUSTED_ARTIFACT (scenario 48, D17)', async (t) => {
   const { app: a } = await app(t, { trust_policy: { mode: 'strict', require_signature: true } })
-  const res = await a.inject({ method: 'POST', url: '/v1/catalog/models', payload: { id: 'm', digest: D('a'), signatures: [{ signer: 's', algo: 'x', verified: false, timestamp_ms: 1 }] } })
+  const res = await a.inject({
+    method: 'POST',
+    url: '/v1/catalog/models',
+    payload: { id: 'm', digest: D('a'), signatures: [{ signer: 's', algo: 'x', verified: false, timestamp_ms: 1 }] },
+  })
   t.equal(res.statusCode, 400)
   t.match(res.json(), { code: 'UNTRUSTED_ARTIFACT', message: /no signature with verified:true/ })
   t.equal(a.catalog.get('m'), undefined, 'nothing written')
@@ -109,7 +123,10 @@ t.test('list pages visit every entry once, even with inserts and deletes mid-sca
     sizes.push(body.items.length)
     seen.push(...body.items.map((i) => i.id))
     cursor = body.next_cursor
-    if (sizes.length === 1) { await a.catalog.delete('m1'); await a.catalog.put({ id: 'm0', local_path: null, lifecycle: 'Active', digest: null, last_verified_ms: null, created_ms: 1, updated_ms: 1 }) }
+    if (sizes.length === 1) {
+      await a.catalog.delete('m1')
+      await a.catalog.put({ id: 'm0', local_path: null, lifecycle: 'Active', digest: null, last_verified_ms: null, created_ms: 1, updated_ms: 1 })
+    }
   } while (cursor !== null)
   t.same(sizes, [2, 2, 1])
   t.same(seen, ['m1', 'm2', 'm3', 'm4', 'm5'])
@@ -139,7 +156,11 @@ t.test('ETag: If-None-Match → 304 with ETag and correlation id; a change → 2
   const lm = first.headers['last-modified'] as string
   t.equal((await a.inject({ url: '/v1/catalog/models/model0', headers: { 'if-modified-since': lm } })).statusCode, 304)
   t.equal((await a.inject({ url: '/v1/catalog/models/model0', headers: { 'if-modified-since': 'Thu, 01 Jan 1970 00:00:00 GMT' } })).statusCode, 200)
-  t.equal((await a.inject({ url: '/v1/catalog/models/model0', headers: { 'if-none-match': '"other"', 'if-modified-since': lm } })).statusCode, 200, 'If-None-Match wins')
+  t.equal(
+    (await a.inject({ url: '/v1/catalog/models/model0', headers: { 'if-none-match': '"other"', 'if-modified-since': lm } })).statusCode,
+    200,
+    'If-None-Match wins'
+  )
   await new Promise((resolve) => setTimeout(resolve, 5))
   await a.catalog.setState('model0', 'Retired')
   const after = await a.inject({ url: '/v1/catalog/models/model0', headers: { 'if-none-match': first.headers.etag as string } })
@@ -150,8 +171,26 @@ t.test('ETag: If-None-Match → 304 with ETag and correlation id; a change → 2
 t.test('GET /v1/catalog/engines lists engine builds with filters', async (t) => {
   const { app: a } = await app(t)
   t.same((await a.inject({ url: '/v1/catalog/engines' })).json(), { items: [] })
-  await a.catalog.putEngine({ id: 'llamacpp:b1@nodigest', engine: 'llamacpp', version: 'b1', build_ref: 'abc', digest: null, build_flags: ['-DGGML_CUDA=OFF'], artifacts: ['/x/llama-server'], created_ms: 5 })
-  await a.catalog.putEngine({ id: 'vllm:0.6@nodigest', engine: 'vllm', version: '0.6', build_ref: null, digest: null, build_flags: null, artifacts: [], created_ms: 6 })
+  await a.catalog.putEngine({
+    id: 'llamacpp:b1@nodigest',
+    engine: 'llamacpp',
+    version: 'b1',
+    build_ref: 'abc',
+    digest: null,
+    build_flags: ['-DGGML_CUDA=OFF'],
+    artifacts: ['/x/llama-server'],
+    created_ms: 5,
+  })
+  await a.catalog.putEngine({
+    id: 'vllm:0.6@nodigest',
+    engine: 'vllm',
+    version: '0.6',
+    build_ref: null,
+    digest: null,
+    build_flags: null,
+    artifacts: [],
+    created_ms: 6,
+  })
   t.same((await a.inject({ url: '/v1/catalog/engines' })).json().items.map((e: { id: string }) => e.id), ['llamacpp:b1@nodigest', 'vllm:0.6@nodigest'])
   t.same((await a.inject({ url: '/v1/catalog/engines?engine=vllm' })).json().items.map((e: { id: string }) => e.id), ['vllm:0.6@nodigest'])
   t.equal(a.catalog.getEngine('vllm:0.6@nodigest')?.version, '0.6')
@@ -165,7 +204,15 @@ t.test('an index with an unknown schema_version stops the boot and stays untouch
 t.test('another process\'s write shows up in the server within a poll', async (t) => {
   const { app: a, root } = await app(t)
   const { CatalogStore } = await import('../../../lib/catalog-store/store.js')
-  await new CatalogStore(root).put({ id: 'cli-added', local_path: null, lifecycle: 'Retired', digest: null, last_verified_ms: null, created_ms: 1, updated_ms: 1 })
+  await new CatalogStore(root).put({
+    id: 'cli-added',
+    local_path: null,
+    lifecycle: 'Retired',
+    digest: null,
+    last_verified_ms: null,
+    created_ms: 1,
+    updated_ms: 1,
+  })
   t.equal(a.catalog.lifecycle('cli-added'), 'Retired', 'lifecycle() re-reads a changed index itself')
   a.catalog.store.poll()
   t.match((await a.inject({ url: '/metrics' })).body, 'model_state{model_id="cli-added",state="Retired"} 1')

@@ -5,7 +5,12 @@ import { request } from 'undici'
 import { f0, parseSse, poolF0 } from '../../../test/fixtures/dataplane.js'
 
 /** Opens a stream and collects its raw text, resolving once `until` matches. */
-async function open (base: string, id: string, query = ''): Promise<{ text: () => string, done: Promise<string>, abort: () => void, seen: (re: RegExp) => Promise<void> }> {
+async function open (base: string, id: string, query = ''): Promise<{
+  text: () => string
+  done: Promise<string>
+  abort: () => void
+  seen: (re: RegExp) => Promise<void>
+}> {
   const ac = new AbortController()
   const res = await request(`${base}/v1/tasks/${id}/stream${query}`, { signal: ac.signal, headers: { accept: 'text/event-stream' } })
   let raw = ''
@@ -68,7 +73,10 @@ t.test('E27, E28: cancel between tokens: exactly the tokens sent, no metrics aft
 })
 
 t.test('E29 property: for random cancel times, no token frame has a sequence number after the cancel point', async (t) => {
-  const h = await f0(t, { pools: [poolF0('pool0', { slots_total: 8, queue: { capacity: 64, full_policy: 'reject' } })], mock: { tokens: undefined, inter_token_ms: 1 } })
+  const h = await f0(t, {
+    pools: [poolF0('pool0', { slots_total: 8, queue: { capacity: 64, full_policy: 'reject' } })],
+    mock: { tokens: undefined, inter_token_ms: 1 },
+  })
   await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 25 }), fc.integer({ min: 1, max: 40 }), async (delayMs, maxTokens) => {
     const body = h.task({ max_tokens: maxTokens, deadline_ms: 60_000 })
     await h.post(body)

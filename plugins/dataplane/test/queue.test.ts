@@ -113,19 +113,23 @@ t.test('Q2: with no drops, each snapshot is its class in arrival order', async (
 })
 
 t.test('Q8: cancel removes the first occurrence only and keeps the order of the rest', async (t) => {
-  fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), prio), { minLength: 1, maxLength: 64 }), fc.integer({ min: 0, max: 5 }), (items, x) => {
-    const q = new AdmissionQueue<number>(128, 'reject')
-    for (const [v, p] of items) q.enqueue(v, p)
-    const I = q.snapshot('interactive')
-    const B = q.snapshot('batch')
-    const removed = q.cancel(x)
-    const expI = [...I]
-    const expB = [...B]
-    if (expI.includes(x)) expI.splice(expI.indexOf(x), 1)
-    else if (expB.includes(x)) expB.splice(expB.indexOf(x), 1)
-    return removed === (I.includes(x) || B.includes(x)) &&
-      JSON.stringify(q.snapshot('interactive')) === JSON.stringify(expI) && JSON.stringify(q.snapshot('batch')) === JSON.stringify(expB)
-  }))
+  fc.assert(fc.property(
+    fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), prio), { minLength: 1, maxLength: 64 }),
+    fc.integer({ min: 0, max: 5 }),
+    (items, x) => {
+      const q = new AdmissionQueue<number>(128, 'reject')
+      for (const [v, p] of items) q.enqueue(v, p)
+      const I = q.snapshot('interactive')
+      const B = q.snapshot('batch')
+      const removed = q.cancel(x)
+      const expI = [...I]
+      const expB = [...B]
+      if (expI.includes(x)) expI.splice(expI.indexOf(x), 1)
+      else if (expB.includes(x)) expB.splice(expB.indexOf(x), 1)
+      return removed === (I.includes(x) || B.includes(x)) &&
+        JSON.stringify(q.snapshot('interactive')) === JSON.stringify(expI) && JSON.stringify(q.snapshot('batch')) === JSON.stringify(expB)
+    }
+  ))
 })
 
 t.test('Q10: mutating a snapshot changes nothing; capacity never changes', async (t) => {

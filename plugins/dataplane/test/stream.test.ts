@@ -26,7 +26,8 @@ t.test('A1–A4, A7: 202 with the contract body, then started < token < metrics 
   const events = s.frames.map((f) => f.event)
   t.same(events, ['started', 'token', 'token', 'metrics', 'end'], 'A4: a metrics frame after the first token, the final one before end')
   t.same(s.frames.map((f) => f.id), [0, 1, 2, 3, 4], 'id: is the 0-based frame index')
-  t.same(s.frames[0]!.json, { queue_position: 0, predicted_start_ms: 0, engine_version: 'mock-1.0.0' }, 'A3: started equals the 202 body, plus the engine version (D20)')
+  t.same(s.frames[0]!.json, { queue_position: 0, predicted_start_ms: 0, engine_version: 'mock-1.0.0' },
+    'A3: started equals the 202 body, plus the engine version (D20)')
   t.same(s.frames.filter((f) => f.event === 'token').map((f) => f.json), [{ t: 'Hello', i: 0 }, { t: ' world', i: 1 }], 'A7: i is 0..n-1')
   const m = s.frames[3]!.json
   t.equal(m.queue_depth, 0)
@@ -50,11 +51,22 @@ t.test('A1–A4, A7: 202 with the contract body, then started < token < metrics 
 })
 
 t.test('D20: started names the sampler profile and the pinned model digest, never a replica', async (t) => {
-  const h = await f0(t, { pools: [poolF0('pool0', { sampler_profile_version: 'v1', provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [18080], model: { ref: 'model0', checksum: 'sha256:' + 'a'.repeat(64) } } })] })
+  const h = await f0(t, {
+    pools: [poolF0('pool0', {
+      sampler_profile_version: 'v1',
+      provisioning: { mode: 'external', compute_policy: 'cpu-only', ports: [18080], model: { ref: 'model0', checksum: 'sha256:' + 'a'.repeat(64) } },
+    })],
+  })
   const body = h.task({ max_tokens: 1 })
   t.equal((await h.post(body)).status, 202)
   const started = (await h.stream(body.task_id as string)).frames[0]!
-  t.same(started.json, { queue_position: 0, predicted_start_ms: 0, engine_version: 'mock-1.0.0', sampler_profile_version: 'v1', model_digest: 'sha256:' + 'a'.repeat(64) })
+  t.same(started.json, {
+    queue_position: 0,
+    predicted_start_ms: 0,
+    engine_version: 'mock-1.0.0',
+    sampler_profile_version: 'v1',
+    model_digest: 'sha256:' + 'a'.repeat(64),
+  })
 })
 
 t.test('A5: a given X-Correlation-Id is echoed on 202, SSE, 204 and 4xx', async (t) => {
@@ -93,9 +105,17 @@ t.test('K58: the admission log line carries queue_position and predicted_start_m
 })
 
 t.test('100 concurrent tasks: every stream well-ordered, indices contiguous, tokens_out = token frames', async (t) => {
-  const h = await f0(t, { pools: [poolF0('pool0', { slots_total: 4, queue: { capacity: 128, full_policy: 'reject' } })], mock: { tokens: undefined, inter_token_ms: 1 } })
+  const h = await f0(t, {
+    pools: [poolF0('pool0', { slots_total: 4, queue: { capacity: 128, full_policy: 'reject' } })],
+    mock: { tokens: undefined, inter_token_ms: 1 },
+  })
   h.mock.plan = (req) => ({ tokens: undefined, inter_token_ms: req.seed! % 3 })
-  const bodies = Array.from({ length: 100 }, (_, k) => h.task({ max_tokens: 5 + (k % 17), seed: k, deadline_ms: 60_000, priority: k % 2 ? 'batch' : 'interactive' }))
+  const bodies = Array.from({ length: 100 }, (_, k) => h.task({
+    max_tokens: 5 + (k % 17),
+    seed: k,
+    deadline_ms: 60_000,
+    priority: k % 2 ? 'batch' : 'interactive',
+  }))
   const admitted = await Promise.all(bodies.map((b) => h.post(b)))
   t.same(admitted.map((r) => r.status), bodies.map(() => 202))
   const streams = await Promise.all(bodies.map((b) => h.stream(b.task_id as string)))

@@ -11,11 +11,18 @@ async function app (t: Test) {
       body: {
         type: 'object',
         required: ['task_id', 'ctx', 'priority'],
-        properties: { task_id: { type: 'string', format: 'uuid' }, ctx: { type: 'integer', minimum: 0 }, priority: { enum: ['interactive', 'batch'] }, engine: { type: 'string' } },
+        properties: {
+          task_id: { type: 'string', format: 'uuid' },
+          ctx: { type: 'integer', minimum: 0 },
+          priority: { enum: ['interactive', 'batch'] },
+          engine: { type: 'string' },
+        },
       },
     },
   }, async () => ({ ok: true }))
-  a.get('/busy', async () => { throw new ApiError('ADMISSION_REJECT', 'queue full', { engine: 'vllm', retry_after_ms: 1500, policy_label: 'reject', pool_id: 'p0' }) })
+  a.get('/busy', async () => {
+    throw new ApiError('ADMISSION_REJECT', 'queue full', { engine: 'vllm', retry_after_ms: 1500, policy_label: 'reject', pool_id: 'p0' })
+  })
   a.get('/missing', async () => { throw new ApiError('INVALID_PARAMS', 'unknown task', { status: 404 }) })
   a.post('/retired', async () => { throw new ApiError('MODEL_DEPRECATED', 'model m0 is Retired') })
   a.get('/bug', async () => { throw new Error('secret internals at /home/x') })
@@ -50,7 +57,15 @@ t.test('an ApiError becomes its envelope with backoff headers', async (t) => {
   t.equal(res.statusCode, 429)
   t.equal(res.headers['retry-after'], '2')
   t.equal(res.headers['x-backoff-ms'], '1500')
-  t.same(res.json(), { code: 'ADMISSION_REJECT', message: 'queue full', engine: 'vllm', retriable: true, retry_after_ms: 1500, policy_label: 'reject', pool_id: 'p0' })
+  t.same(res.json(), {
+    code: 'ADMISSION_REJECT',
+    message: 'queue full',
+    engine: 'vllm',
+    retriable: true,
+    retry_after_ms: 1500,
+    policy_label: 'reject',
+    pool_id: 'p0',
+  })
   const missing = await a.inject({ url: '/missing' })
   t.equal(missing.statusCode, 404, 'the status can be overridden (unknown task, D12)')
   t.same(missing.json(), { code: 'INVALID_PARAMS', message: 'unknown task', retriable: false })
@@ -79,7 +94,12 @@ t.test('malformed JSON and oversized bodies are the client\'s fault: 400 INVALID
   const a = await app(t)
   const bad = await a.inject({ method: 'POST', url: '/tasks', headers: { 'content-type': 'application/json' }, payload: '{"task_id":' })
   t.same([bad.statusCode, bad.json().code], [400, 'INVALID_PARAMS'])
-  const big = await a.inject({ method: 'POST', url: '/tasks', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'y'.repeat(4096) }) })
+  const big = await a.inject({
+    method: 'POST',
+    url: '/tasks',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ x: 'y'.repeat(4096) }),
+  })
   t.same([big.statusCode, big.json().code], [400, 'INVALID_PARAMS'])
 })
 

@@ -20,7 +20,19 @@ t.test('the contract holds the 15 required metrics of spec §5.1 with their exac
   t.same(CONTRACT_METRICS.tasks_canceled_total.labels, ['engine', 'engine_version', 'pool_id', 'replica_id', 'reason'])
   t.same(CONTRACT_METRICS.gpu_utilization.labels, ['engine', 'engine_version', 'pool_id', 'replica_id', 'device'])
   t.same(CONTRACT_METRICS.model_state.labels, ['model_id', 'state'])
-  t.same(LABEL_BUDGETS, { engine: 4, engine_version: 64, pool_id: 256, replica_id: 1024, priority: 8, reason: 16, result: 4, state: 8, model_id: 1024, device: 16, policy: 4 })
+  t.same(LABEL_BUDGETS, {
+    engine: 4,
+    engine_version: 64,
+    pool_id: 256,
+    replica_id: 1024,
+    priority: 8,
+    reason: 16,
+    result: 4,
+    state: 8,
+    model_id: 1024,
+    device: 16,
+    policy: 4,
+  })
   t.same(contractProblems(contractDocument()), [])
 })
 

@@ -59,7 +59,12 @@ t.test('a 206 at the wrong offset restarts; redirects are policed and bounded; s
     if (path === '/away') { res.writeHead(301, { location: 'http://not-allowed.example/x' }).end(); return }
     if (path === '/forbidden') { res.writeHead(403).end(); return }
     if (path === '/broken') { res.writeHead(500).end(); return }
-    if (path === '/short') { res.writeHead(200, { 'content-length': 100 }); res.write('only a bit'); setTimeout(() => res.socket?.end(), 5); return } // a FIN, not a reset: a reset may discard bytes the client has not read yet
+    if (path === '/short') {
+      res.writeHead(200, { 'content-length': 100 })
+      res.write('only a bit')
+      setTimeout(() => res.socket?.end(), 5) // a FIN, not a reset: a reset may discard bytes the client has not read yet
+      return
+    }
     if (path === '/chunked') { res.writeHead(200); res.end('no length'); return }
     res.writeHead(404).end()
   })
@@ -81,7 +86,10 @@ t.test('a 206 at the wrong offset restarts; redirects are policed and bounded; s
 
 t.test('hub listing errors: unreachable, 5xx, unsafe names', async (t) => {
   const url = await server(t, (req, res) => {
-    if (req.url?.includes('/bad/')) { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ siblings: [{ rfilename: '../../etc/passwd' }] })); return }
+    if (req.url?.includes('/bad/')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ siblings: [{ rfilename: '../../etc/passwd' }] }))
+      return
+    }
     res.writeHead(503).end()
   })
   const base = { org: 'o', revision: 'main', policy: OPEN, what: 'hf:o/x' }

@@ -29,7 +29,12 @@ t.test('the plugin takes an injected command runner and environment', async (t) 
   await app.register(narration)
   await app.register(metrics, { buckets_ms: [50] })
   await app.register(catalog, { root: t.testdir() })
-  await app.register(models, { policy: { allow_outbound_network: true, outbound_allowlist: [] }, fetch: { concurrency: 1, hf_cli: false, hf_endpoint: null, idle_timeout_ms: 1000 }, runner, env: {} })
+  await app.register(models, {
+    policy: { allow_outbound_network: true, outbound_allowlist: [] },
+    fetch: { concurrency: 1, hf_cli: false, hf_endpoint: null, idle_timeout_ms: 1000 },
+    runner,
+    env: {},
+  })
   const r = await app.models.ensurePresent('oci://reg.local/m:v1')
   t.equal(r.lifecycle, 'Active')
   t.equal(runner.calls.length, 1)

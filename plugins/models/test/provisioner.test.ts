@@ -23,7 +23,11 @@ t.test('hf: pull from the fake hub with the right digest → Active, file presen
   t.same(counted, ['pass/digest_match/llamacpp'])
   t.equal(seen.at(-1), 300_000)
   t.match(narrated.join('\n'), /stages hf:org\/repo\/sub\/model.gguf from 127\.0\.0\.1[\s\S]*registers hf:org\/repo\/sub\/model\.gguf Active/)
-  t.same(h.requests.map((q) => q.url), ['/org/repo/resolve/main/sub/model.gguf', `/cdn/${encodeURIComponent('org/repo@main/sub/model.gguf')}`], 'followed the redirect to the CDN')
+  t.same(
+    h.requests.map((q) => q.url),
+    ['/org/repo/resolve/main/sub/model.gguf', `/cdn/${encodeURIComponent('org/repo@main/sub/model.gguf')}`],
+    'followed the redirect to the CDN'
+  )
   t.equal(h.requests[0]!.auth, 'Bearer hf_secrettoken1234567', 'HF_TOKEN goes to the hub')
   t.same(readdirSync(join(root, '.staging')), [], 'staging is cleaned up')
   const again = await p.ensurePresent('hf:org/repo/sub/model.gguf', digest)
@@ -112,7 +116,12 @@ t.test('a whole hf repo is staged in parallel with bounded concurrency, digest o
   t.equal(max, 2, 'files download in parallel, at most 2 at once')
   const { digestPath } = await import('../../../lib/digest.js')
   t.equal(r.digest, (await digestPath(r.local_path)).digest, 'the directory digest is reproducible from disk')
-  t.match(store.get('hf:org/big'), { owned: true, verification: { result: 'warn', reason: 'no_expected_digest' }, trust_state: 'warned', last_verified_ms: null })
+  t.match(store.get('hf:org/big'), {
+    owned: true,
+    verification: { result: 'warn', reason: 'no_expected_digest' },
+    trust_state: 'warned',
+    last_verified_ms: null,
+  })
   await t.rejects(p.ensurePresent('hf:org/missing'), { code: 'ORC_ERR_MODEL_NOT_FOUND' })
 })
 
@@ -123,7 +132,11 @@ t.test('two concurrent ensures of one ref share one fetch (scenario 43)', async 
   const [a, b] = await Promise.all([p.ensurePresent('hf:org/repo/m.gguf', digest), p.ensurePresent('hf:org/repo/m.gguf')])
   t.same(a, b)
   t.equal(h.requests.filter((q) => q.url.includes('resolve')).length, 1)
-  await t.rejects(p.ensurePresent('hf:org/repo/m.gguf', `sha256:${'1'.repeat(64)}`).then(() => null), { code: 'ORC_ERR_MODEL_DIGEST_MISMATCH' }, 'a joiner with another expectation is not served the wrong bytes')
+  await t.rejects(
+    p.ensurePresent('hf:org/repo/m.gguf', `sha256:${'1'.repeat(64)}`).then(() => null),
+    { code: 'ORC_ERR_MODEL_DIGEST_MISMATCH' },
+    'a joiner with another expectation is not served the wrong bytes'
+  )
 })
 
 t.test('file: refs are used in place; a missing file is NotFound with no catalog write (scenarios 38, 39, D8)', async (t) => {
@@ -180,7 +193,13 @@ t.test('semaphore hands slots over in order and never exceeds its bound', async 
   let active = 0
   let max = 0
   const order: number[] = []
-  await Promise.all(Array.from({ length: 6 }, (_, i) => s(async () => { active++; max = Math.max(max, active); await new Promise((resolve) => setTimeout(resolve, 2)); order.push(i); active-- })))
+  await Promise.all(Array.from({ length: 6 }, (_, i) => s(async () => {
+    active++
+    max = Math.max(max, active)
+    await new Promise((resolve) => setTimeout(resolve, 2))
+    order.push(i)
+    active--
+  })))
   t.equal(max, 2)
   t.same(order.slice().sort(), [0, 1, 2, 3, 4, 5])
 })

@@ -16,7 +16,11 @@ t.test('HF CLI mode sets HF_HUB_ENABLE_HF_TRANSFER=1 and downloads into a local 
   t.equal(call.env.HF_HUB_ENABLE_HF_TRANSFER, '1')
   t.equal(call.env.HF_ENDPOINT, 'https://hub.example')
   t.same(call.args.slice(0, 5), ['download', 'org/repo', 'sub/m.gguf', '--revision', 'v2'])
-  t.match(call.args.join(' '), new RegExp(`--local-dir ${root}/\\.staging/[0-9a-f]+/tree --local-dir-use-symlinks False$`), 'a staging dir under the configured cache (not ~/.cache/models)')
+  t.match(
+    call.args.join(' '),
+    new RegExp(`--local-dir ${root}/\\.staging/[0-9a-f]+/tree --local-dir-use-symlinks False$`),
+    'a staging dir under the configured cache (not ~/.cache/models)'
+  )
   t.equal(r.local_path, join(root, 'gguf/org/repo@v2/sub/m.gguf'))
   t.equal(readFileSync(r.local_path, 'utf8'), 'weights')
   t.match(store.get(r.id), { owned: true, lifecycle: 'Active' })

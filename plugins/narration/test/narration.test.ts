@@ -8,7 +8,15 @@ t.test('narrate writes actor, action, target, ids and a human sentence (ORCH-330
   const n = createNarrator(createLogger({ destination: capture }))
   n.narrate({ actor: 'adapter-host', action: 'submit', target: 'llamacpp', task_id: 't1', pool_id: 'p0' }, 'adapter-host submits task t1 to llamacpp on p0')
   const [r] = capture.records()
-  t.match(r, { level: 30, actor: 'adapter-host', action: 'submit', target: 'llamacpp', task_id: 't1', pool_id: 'p0', human: 'adapter-host submits task t1 to llamacpp on p0' })
+  t.match(r, {
+    level: 30,
+    actor: 'adapter-host',
+    action: 'submit',
+    target: 'llamacpp',
+    task_id: 't1',
+    pool_id: 'p0',
+    human: 'adapter-host submits task t1 to llamacpp on p0',
+  })
   t.notOk('msg' in r!, 'narration records carry human, not msg')
   t.same(capture.find({ actor: 'adapter-host', action: 'submit' }).length, 1)
   t.same(capture.humans(), ['adapter-host submits task t1 to llamacpp on p0'])
@@ -39,8 +47,13 @@ t.test('no secret reaches a record by any path: fields, nested, bindings, messag
   const capture = createCapture()
   const logger = createLogger({ destination: capture }).child({ api_key: 'sk-canary-bind-123456', upstream: 'https://u:canarypass@h/' })
   const n = createNarrator(logger)
-  n.narrate({ actor: 'adapter', action: 'error', target: 'openai', headers: { Authorization: 'Bearer canary-bearer-1' }, options: { api_key: 'sk-canary-field-123456' } },
-    'openai rejects key sk-canary-human-123456')
+  n.narrate({
+    actor: 'adapter',
+    action: 'error',
+    target: 'openai',
+    headers: { Authorization: 'Bearer canary-bearer-1' },
+    options: { api_key: 'sk-canary-field-123456' },
+  }, 'openai rejects key sk-canary-human-123456')
   logger.error(new Error('upstream 401 for key sk-canary-err-1234567'), 'call failed with Bearer canary-bearer-2')
   logger.info({ err: new Error('x') }, 'GET /v1?token=canary-token-3')
   const text = capture.text()
@@ -52,7 +65,8 @@ t.test('pretty mode renders the human text and keeps structured fields (ORCH-330
   let out = ''
   const sink = new Writable({ write (chunk, _enc, cb) { out += String(chunk); cb() } })
   const n = createNarrator(createLogger({ format: 'pretty', destination: sink }))
-  n.narrate({ actor: 'orchestratord', action: 'admission', target: 'p0', task_id: 'abc', queue_position: 3, api_key: 'sk-canary-pretty-1' }, 'admits task abc at position 3')
+  n.narrate({ actor: 'orchestratord', action: 'admission', target: 'p0', task_id: 'abc', queue_position: 3, api_key: 'sk-canary-pretty-1' },
+    'admits task abc at position 3')
   await new Promise((resolve) => setImmediate(resolve))
   t.match(out, /admits task abc at position 3/)
   t.match(out, /queue_position: 3/)

@@ -68,7 +68,8 @@ t.test('vram-least-loaded: affinity, then free VRAM, then active slots, queue, t
   t.equal((decide([c, d], job) as { poolId: string }).poolId, 'd', 'fewest active slots')
   t.equal((decide([pool('e', { queueLen: 3 }), pool('f', { queueLen: 1 })], job) as { poolId: string }).poolId, 'f', 'shortest queue')
   t.equal((decide([pool('z'), pool('y'), pool('x')], job) as { poolId: string }).poolId, 'x', 'ties by lexicographic pool id')
-  t.same(decide([pool('r', { replicaId: 'r1' }), pool('r', { replicaId: 'r0' })], job), { kind: 'assigned', poolId: 'r', replicaId: 'r0', affinity: false }, 'then replica id')
+  t.same(decide([pool('r', { replicaId: 'r1' }), pool('r', { replicaId: 'r0' })], job),
+    { kind: 'assigned', poolId: 'r', replicaId: 'r0', affinity: false }, 'then replica id')
   t.same(decide([pool('r', { replicaId: 'r1' }), pool('r', { replicaId: 'r0' })], job, { affinity: { poolId: 'r', replicaId: 'r1' } }),
     { kind: 'assigned', poolId: 'r', replicaId: 'r1', affinity: true }, 'affinity to a replica')
 })
@@ -84,10 +85,26 @@ t.test('predicted-end (opt-in, ORCH-3404): earliest predicted end wins, ties fal
   const twins = [pool('b', { perfTokensPerS: 10 }), pool('a', { perfTokensPerS: 10 })]
   t.equal((decide(twins, j, { policy: 'predicted-end', affinity: { poolId: 'b' } }) as { poolId: string }).poolId, 'b', 'affinity breaks equal ends')
   t.equal((decide(twins, j, { policy: 'predicted-end' }) as { poolId: string }).poolId, 'a', 'then pool id')
-  t.equal((decide([pool('b', { perfTokensPerS: 10, slotsFree: 3 }), pool('a', { perfTokensPerS: 10, slotsFree: 2 })], j, { policy: 'predicted-end' }) as { poolId: string }).poolId, 'b', 'then load')
-  t.equal((decide([pool('b', { perfTokensPerS: 10, vramFreeBytes: 9e9 }), pool('a', { perfTokensPerS: 10 })], j, { policy: 'predicted-end' }) as { poolId: string }).poolId, 'b', 'then VRAM headroom')
-  t.equal((decide([pool('b', { perfTokensPerS: 20, firstTokenMs: 5000 }), pool('a', { perfTokensPerS: 10 })], { ...j, expectedTokens: 0 }, { policy: 'predicted-end' }) as { poolId: string }).poolId, 'a', 'first token time counts')
-  t.equal((decide([pool('b', { perfTokensPerS: 20 }), pool('a', { perfTokensPerS: 10 })], { ...j, expectedTokens: 0 }, { policy: 'predicted-end' }) as { poolId: string }).poolId, 'b', 'then the faster pool')
+  t.equal((decide(
+    [pool('b', { perfTokensPerS: 10, slotsFree: 3 }), pool('a', { perfTokensPerS: 10, slotsFree: 2 })],
+    j,
+    { policy: 'predicted-end' }
+  ) as { poolId: string }).poolId, 'b', 'then load')
+  t.equal((decide(
+    [pool('b', { perfTokensPerS: 10, vramFreeBytes: 9e9 }), pool('a', { perfTokensPerS: 10 })],
+    j,
+    { policy: 'predicted-end' }
+  ) as { poolId: string }).poolId, 'b', 'then VRAM headroom')
+  t.equal((decide(
+    [pool('b', { perfTokensPerS: 20, firstTokenMs: 5000 }), pool('a', { perfTokensPerS: 10 })],
+    { ...j, expectedTokens: 0 },
+    { policy: 'predicted-end' }
+  ) as { poolId: string }).poolId, 'a', 'first token time counts')
+  t.equal((decide(
+    [pool('b', { perfTokensPerS: 20 }), pool('a', { perfTokensPerS: 10 })],
+    { ...j, expectedTokens: 0 },
+    { policy: 'predicted-end' }
+  ) as { poolId: string }).poolId, 'b', 'then the faster pool')
 })
 
 const arbPool = fc.record({
@@ -116,8 +133,9 @@ const arbJob = fc.record({
 })
 
 t.test('property: shuffling the pool input never changes the decision, under both policies (§5 L)', async (t) => {
-  fc.assert(fc.property(fc.uniqueArray(arbPool, { maxLength: 8, selector: (p) => `${p.id}/${p.replicaId ?? ''}` }), arbJob, fc.constantFrom('vram-least-loaded' as const, 'predicted-end' as const),
-    fc.option(fc.constantFrom('p0', 'p1'), { nil: undefined }), fc.nat(), (pools, j, policy, affine, seed) => {
+  fc.assert(fc.property(fc.uniqueArray(arbPool, { maxLength: 8, selector: (p) => `${p.id}/${p.replicaId ?? ''}` }), arbJob,
+    fc.constantFrom('vram-least-loaded' as const, 'predicted-end' as const), fc.option(fc.constantFrom('p0', 'p1'), { nil: undefined }), fc.nat(),
+    (pools, j, policy, affine, seed) => {
       const opts = { policy, ...(affine ? { affinity: { poolId: affine } } : {}) }
       const base = decide(pools, j, opts)
       const shuffled = [...pools]

@@ -15,10 +15,19 @@ t.test('the placement, queue and http stages are in place for the data plane', a
 })
 
 t.test('ctx_max is the tighter of the configured ctx and what the bound engine reports', async (t) => {
-  const { app } = await build(t, { adapters: [FIXTURE_ADAPTER], pools: [fixturePool('a', { ctx: 4096 }), fixturePool('b', { ctx: 1024 }), fixturePool('c'), fixturePool('d')] })
+  const { app } = await build(t, {
+    adapters: [FIXTURE_ADAPTER],
+    pools: [fixturePool('a', { ctx: 4096 }), fixturePool('b', { ctx: 1024 }), fixturePool('c'), fixturePool('d')],
+  })
   const reported: Record<string, number> = { a: 2048, b: 2048, c: 8192 }
-  const pl = createPlacement(app.placement.config, { registry: app.pool.registry, configs: app.pool.configs, clock: fakeClock(0), engineCtxMax: (id) => reported[id] ?? null })
-  t.same(Object.fromEntries(pl.snapshots().map((p) => [p.id, p.ctxMax])), { a: 2048, b: 1024, c: 8192, d: Number.MAX_SAFE_INTEGER }, 'unknown on both sides: unbounded')
+  const pl = createPlacement(app.placement.config, {
+    registry: app.pool.registry,
+    configs: app.pool.configs,
+    clock: fakeClock(0),
+    engineCtxMax: (id) => reported[id] ?? null,
+  })
+  t.same(Object.fromEntries(pl.snapshots().map((p) => [p.id, p.ctxMax])), { a: 2048, b: 1024, c: 8192, d: Number.MAX_SAFE_INTEGER },
+    'unknown on both sides: unbounded')
 })
 
 t.test('snapshots from the registry; snapshot_version bumps on eligibility changes only (§4.3.5, D6)', async (t) => {
@@ -31,9 +40,36 @@ t.test('snapshots from the registry; snapshot_version bumps on eligibility chang
   const pl = app.placement
   t.equal(pl.snapshotVersion(), 1, 'starts at 1')
   t.same(pl.place(job), { kind: 'no_capacity', reasons: { a: 'NOT_READY', b: 'NOT_READY' } }, 'configured pools start Unready')
-  registry.upsert('a', { state: 'Ready', health: { live: true, ready: true }, slots_total: 2, engine_version: 'v9', vram_total_bytes: 10, vram_free_bytes: 5, compute_capability: '8.6', perf_tokens_per_s: 10, first_token_ms: 5 })
+  registry.upsert('a', {
+    state: 'Ready',
+    health: { live: true, ready: true },
+    slots_total: 2,
+    engine_version: 'v9',
+    vram_total_bytes: 10,
+    vram_free_bytes: 5,
+    compute_capability: '8.6',
+    perf_tokens_per_s: 10,
+    first_token_ms: 5,
+  })
   const snap = pl.snapshots((id) => id === 'a' ? 3 : 0).find((p) => p.id === 'a')!
-  t.match(snap, { engine: 'fixture', engineVersion: 'v9', modelId: 'echo', live: true, ready: true, draining: false, slotsTotal: 2, slotsFree: 2, vramFreeBytes: 5, ctxMax: 4096, quantizations: ['q4'], samplerProfileVersion: 'v1', perfTokensPerS: 10, firstTokenMs: 5, queueLen: 3, computeCapability: '8.6' })
+  t.match(snap, {
+    engine: 'fixture',
+    engineVersion: 'v9',
+    modelId: 'echo',
+    live: true,
+    ready: true,
+    draining: false,
+    slotsTotal: 2,
+    slotsFree: 2,
+    vramFreeBytes: 5,
+    ctxMax: 4096,
+    quantizations: ['q4'],
+    samplerProfileVersion: 'v1',
+    perfTokensPerS: 10,
+    firstTokenMs: 5,
+    queueLen: 3,
+    computeCapability: '8.6',
+  })
   t.equal(pl.snapshotVersion(), 2, 'a became ready: +1')
   registry.allocateLease('a')
   pl.snapshots()
@@ -53,8 +89,14 @@ t.test('snapshots from the registry; snapshot_version bumps on eligibility chang
 })
 
 t.test('cache off and the predicted-end policy from the manifest', async (t) => {
-  const { app } = await build(t, { adapters: [FIXTURE_ADAPTER], pools: [fixturePool('a'), fixturePool('b')], placement: { cache_ttl_ms: 0, policy: 'predicted-end' } })
-  for (const [id, tps] of [['a', 5], ['b', 50]] as const) app.pool.registry.upsert(id, { state: 'Ready', health: { live: true, ready: true }, slots_total: 1, perf_tokens_per_s: tps })
+  const { app } = await build(t, {
+    adapters: [FIXTURE_ADAPTER],
+    pools: [fixturePool('a'), fixturePool('b')],
+    placement: { cache_ttl_ms: 0, policy: 'predicted-end' },
+  })
+  for (const [id, tps] of [['a', 5], ['b', 50]] as const) {
+    app.pool.registry.upsert(id, { state: 'Ready', health: { live: true, ready: true }, slots_total: 1, perf_tokens_per_s: tps })
+  }
   t.equal(app.placement.policy, 'predicted-end')
   t.same(app.placement.place({ ...job, expectedTokens: 100 }), { kind: 'assigned', poolId: 'b', affinity: false })
   app.pool.registry.upsert('b', { state: 'Draining' })

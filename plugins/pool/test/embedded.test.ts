@@ -66,8 +66,16 @@ t.test('an embedded pool on the tiny model: preload, Ready, crash and restart, a
   await waitFor('Ready', () => app.pool.status('tiny')?.ready, 30_000)
   t.equal((await app.inject({ url: '/readyz' })).statusCode, 200)
   const health = (await app.inject({ url: '/v1/pools/tiny/health' })).json()
-  t.match(health, { ready: true, engine: 'llamacpp', engine_version: engineVersion(), compute_mode: 'cpu', model_id: `file:${root}/tiny.gguf`, metrics: { slots_total: 1 } })
-  t.ok(health.metrics.perf_tokens_per_s > 0 && health.metrics.first_token_ms > 0, `perf hints: ${health.metrics.perf_tokens_per_s} tok/s, first token ${health.metrics.first_token_ms} ms`)
+  t.match(health, {
+    ready: true,
+    engine: 'llamacpp',
+    engine_version: engineVersion(),
+    compute_mode: 'cpu',
+    model_id: `file:${root}/tiny.gguf`,
+    metrics: { slots_total: 1 },
+  })
+  t.ok(health.metrics.perf_tokens_per_s > 0 && health.metrics.first_token_ms > 0,
+    `perf hints: ${health.metrics.perf_tokens_per_s} tok/s, first token ${health.metrics.first_token_ms} ms`)
   t.equal(await complete(app, 'Count: 3'), '456789')
 
   const pid = app.pool.manager('tiny')!.current!.replica.pid!
@@ -90,7 +98,12 @@ t.test('an embedded pool on the tiny model: preload, Ready, crash and restart, a
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   t.ok(during.length > 0 && during.every((c) => c === '456789'), `${during.length} tasks during the reload all succeeded`)
-  t.match((await app.inject({ url: '/v1/pools/tiny/health' })).json(), { ready: true, model_id: `file:${root}/tiny-256.gguf`, last_error: null, operation: { state: 'succeeded' } })
+  t.match((await app.inject({ url: '/v1/pools/tiny/health' })).json(), {
+    ready: true,
+    model_id: `file:${root}/tiny-256.gguf`,
+    last_error: null,
+    operation: { state: 'succeeded' },
+  })
   t.equal(await complete(app, 'Count: 3'), '456789')
 
   await app.inject({ method: 'POST', url: '/v1/pools/tiny/drain', payload: { deadline_ms: 2000 } })

@@ -3,8 +3,26 @@ import type { PreparedEngine } from '../../../sdk/index.js'
 import { engineEnv, spawnReplica } from '../replica.js'
 
 t.test('an engine inherits only the whitelisted environment, then the pool\'s own env (spec pools §1.7)', async (t) => {
-  const from = { PATH: '/bin', HOME: '/root', LC_ALL: 'C', CUDA_VISIBLE_DEVICES: '0', GGML_CUDA_NO_PINNED: '1', HF_TOKEN: 'hf_secret', OPENAI_API_KEY: 'sk-secret', AWS_SECRET_ACCESS_KEY: 'x', NODE_AUTH_TOKEN: 'npm_secret', MY_FLAG: 'y' }
-  t.same(engineEnv({ EXTRA: '1', PATH: '/opt/bin' }, [], from), { HOME: '/root', LC_ALL: 'C', CUDA_VISIBLE_DEVICES: '0', GGML_CUDA_NO_PINNED: '1', PATH: '/opt/bin', EXTRA: '1' })
+  const from = {
+    PATH: '/bin',
+    HOME: '/root',
+    LC_ALL: 'C',
+    CUDA_VISIBLE_DEVICES: '0',
+    GGML_CUDA_NO_PINNED: '1',
+    HF_TOKEN: 'hf_secret',
+    OPENAI_API_KEY: 'sk-secret',
+    AWS_SECRET_ACCESS_KEY: 'x',
+    NODE_AUTH_TOKEN: 'npm_secret',
+    MY_FLAG: 'y',
+  }
+  t.same(engineEnv({ EXTRA: '1', PATH: '/opt/bin' }, [], from), {
+    HOME: '/root',
+    LC_ALL: 'C',
+    CUDA_VISIBLE_DEVICES: '0',
+    GGML_CUDA_NO_PINNED: '1',
+    PATH: '/opt/bin',
+    EXTRA: '1',
+  })
   t.match(engineEnv({}, ['MY_*', 'HF_TOKEN'], from), { MY_FLAG: 'y', HF_TOKEN: 'hf_secret' }, 'policy.engine_env_passthrough adds names and prefixes')
 })
 

@@ -23,10 +23,19 @@ t.test('all three gates pass: Ready with the registry fields of §1.1, and boot 
     slots_total: 1,
     device_mask: [],
   })
-  t.ok(e.perf_tokens_per_s !== null && e.first_token_ms !== null && e.first_token_ms >= 0, `perf hints measured at preload: ${e.perf_tokens_per_s} tok/s, ${e.first_token_ms} ms`)
+  t.ok(e.perf_tokens_per_s !== null && e.first_token_ms !== null && e.first_token_ms >= 0,
+    `perf hints measured at preload: ${e.perf_tokens_per_s} tok/s, ${e.first_token_ms} ms`)
   t.equal(prov.calls, 1)
   const ready = capture.records().find((r) => r.action === 'ready')
-  t.match(ready, { actor: 'pool-managerd', target: 'p', pool_id: 'p', engine: 'fixture', engine_version: 'fake-1', model_id: `file:${root}/a.json`, device_mask: [] })
+  t.match(ready, {
+    actor: 'pool-managerd',
+    target: 'p',
+    pool_id: 'p',
+    engine: 'fixture',
+    engine_version: 'fake-1',
+    model_id: `file:${root}/a.json`,
+    device_mask: [],
+  })
   t.ok(capture.records().some((r) => r.action === 'preload' && r.actor === 'pool-managerd'), 'preload is narrated')
   const health = await app.inject({ url: '/v1/pools/p/health' })
   t.equal(health.statusCode, 200)
@@ -66,14 +75,18 @@ t.test('a failing engine gate names the engine cause (scenario 6)', async (t) =>
 
 t.test('no provider for the pool\'s (engine, mode) is an engine-gate failure that says what to enable', async (t) => {
   const root = await modelDir(t, { 'a.json': {} })
-  const { app } = await buildPools(t, [fastPool('p', 'a.json', { provisioning: { mode: 'container', container: { image: 'x' }, compute_policy: 'cpu-only', model: { ref: 'a.json' } } })], root)
+  const { app } = await buildPools(t, [fastPool('p', 'a.json', {
+    provisioning: { mode: 'container', container: { image: 'x' }, compute_policy: 'cpu-only', model: { ref: 'a.json' } },
+  })], root)
   const e = await waitFor('the failure', () => app.pool.registry.get('p')?.last_error ? app.pool.registry.get('p') : undefined)
   t.equal(e.last_error, 'engine gate: no enabled provider handles engine fixture in mode container; enable one under providers')
 })
 
 t.test('a health probe that never passes fails the health gate after the startup timeout, and the process is stopped (scenario 7)', async (t) => {
   const root = await modelDir(t, { 'a.json': { args: ['--never-healthy'] } })
-  const { app } = await buildPools(t, [fastPool('p', 'a.json', { health_check: { interval_ms: 50, timeout_ms: 200, startup_timeout_ms: 400, failure_threshold: 2 } })], root)
+  const { app } = await buildPools(t, [fastPool('p', 'a.json', {
+    health_check: { interval_ms: 50, timeout_ms: 200, startup_timeout_ms: 400, failure_threshold: 2 },
+  })], root)
   const e = await waitFor('the health gate failure', () => app.pool.registry.get('p')?.last_error ? app.pool.registry.get('p') : undefined)
   t.match(e.last_error, /^health gate: health probe http:\/\/127\.0\.0\.1:\d+\/health did not pass within 400 ms$/)
   t.equal(e.health.ready, false)
@@ -114,6 +127,8 @@ t.test('a model larger than free host memory fails fast, before any spawn (§1.5
   const { checkHostMemory } = await import('../launch.js')
   const root = await modelDir(t, { 'a.json': {} })
   const model = { id: `file:${root}/a.json`, local_path: `${root}/a.json`, digest: null, lifecycle: 'Active' as const }
-  await t.rejects(checkHostMemory(model, () => 10 * 1024 * 1024), { message: `model file:${root}/a.json needs about 64 MiB of host memory, but only 10 MiB is free; free memory or use a smaller model` })
+  await t.rejects(checkHostMemory(model, () => 10 * 1024 * 1024), {
+    message: `model file:${root}/a.json needs about 64 MiB of host memory, but only 10 MiB is free; free memory or use a smaller model`,
+  })
   await t.resolves(checkHostMemory(model, () => 1024 ** 3))
 })

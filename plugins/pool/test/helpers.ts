@@ -64,13 +64,25 @@ export function fastPool (id: string, ref: string, extra: Record<string, unknown
     model: ref,
     devices: [],
     provisioning: { mode: 'embedded', compute_policy: 'cpu-only', model: { ref } },
-    supervision: { backoff_initial_ms: 40, backoff_max_ms: 200, breaker_max_restarts: 3, breaker_window_ms: 60_000, breaker_cooldown_ms: 60_000, drain_default_deadline_ms: 2000 },
+    supervision: {
+      backoff_initial_ms: 40,
+      backoff_max_ms: 200,
+      breaker_max_restarts: 3,
+      breaker_window_ms: 60_000,
+      breaker_cooldown_ms: 60_000,
+      drain_default_deadline_ms: 2000,
+    },
     health_check: { interval_ms: 50, timeout_ms: 500, startup_timeout_ms: 3000, failure_threshold: 2 },
     ...extra,
   }
 }
 
-export async function buildPools (t: Test, pools: Array<Record<string, unknown>>, root: string, opts: BuildOptions & { setup?: (app: FastifyInstance) => void, manifest?: Record<string, unknown> } = {}): Promise<Built & { prov: ReturnType<typeof fakeProvisioner> }> {
+export async function buildPools (
+  t: Test,
+  pools: Array<Record<string, unknown>>,
+  root: string,
+  opts: BuildOptions & { setup?: (app: FastifyInstance) => void, manifest?: Record<string, unknown> } = {}
+): Promise<Built & { prov: ReturnType<typeof fakeProvisioner> }> {
   const prov = fakeProvisioner()
   const { manifest, ...rest } = opts
   const built = await build(t, { adapters: [FIXTURE_ADAPTER], catalog: { root }, pools, ...manifest }, {

@@ -54,7 +54,9 @@ t.test('linuxStartedAt reads a live process and gives null for a gone one', { sk
   t.equal(await linuxStartedAt(2 ** 22 + 12345), null)
 })
 
-t.test('the pool manager writes <run_dir>/<pool>.pid and reaps an engine a crashed run left behind (spec pools §2.4)', { skip: process.platform !== 'linux' && 'Linux /proc only' }, async (t) => {
+t.test('the pool manager writes <run_dir>/<pool>.pid and reaps an engine a crashed run left behind (spec pools §2.4)', {
+  skip: process.platform !== 'linux' && 'Linux /proc only',
+}, async (t) => {
   const root = await modelDir(t, { 'a.json': {} })
   const runDir = t.testdir()
   // an engine whose orchestrator is gone: owner = a process that has already exited

@@ -21,8 +21,10 @@ t.test('reload to a valid model: the new replica is healthy before the old one s
   const res = await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'b.json' } })
   t.equal(res.statusCode, 202)
   const during = (await app.inject({ url: '/v1/pools/p/health' })).json()
-  t.match(during, { ready: true, target_model: 'b.json', operation: { kind: 'reload', state: 'running', target_model: 'b.json' } }, 'the pool keeps serving while the new replica starts')
-  t.equal((await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'b.json' } })).statusCode, 409, 'a second reload conflicts (scenario 16)')
+  t.match(during, { ready: true, target_model: 'b.json', operation: { kind: 'reload', state: 'running', target_model: 'b.json' } },
+    'the pool keeps serving while the new replica starts')
+  t.equal((await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'b.json' } })).statusCode, 409,
+    'a second reload conflicts (scenario 16)')
   t.equal((await app.inject({ method: 'POST', url: '/v1/pools/p/drain', payload: { deadline_ms: 10 } })).statusCode, 409, 'so does a drain')
   await waitFor('the swap', () => app.pool.manager('p')!.operation?.state === 'succeeded')
   t.equal(app.pool.registry.get('p')!.model_id, `file:${root}/b.json`)
@@ -89,7 +91,8 @@ t.test('reload of a pool that cannot start reports the failure and keeps retryin
   const { app } = await buildPools(t, [fastPool('p', 'a.json')], root)
   // three failures open the breaker (fastPool): no retry runs, so the reload cannot race one
   await waitFor('the open breaker', () => app.pool.registry.get('p')?.state === 'CircuitOpen')
-  t.equal((await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'missing.json' } })).statusCode, 202, 'a reload is the operator\'s way out of an open breaker')
+  t.equal((await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'missing.json' } })).statusCode, 202,
+    'a reload is the operator\'s way out of an open breaker')
   await waitFor('the outcome', () => app.pool.manager('p')!.operation?.state === 'failed')
   t.match(app.pool.manager('p')!.operation, { error: /^model gate: .*missing\.json does not exist/ })
   t.equal(app.pool.manager('p')!.targetRef, 'missing.json')
@@ -98,7 +101,11 @@ t.test('reload of a pool that cannot start reports the failure and keeps retryin
 t.test('control routes: 404 for an unknown pool, 400 for a bad body (D16)', async (t) => {
   const root = await modelDir(t, { 'a.json': {} })
   const { app } = await buildPools(t, [fastPool('p', 'a.json', { preload: false })], root)
-  for (const [method, url, payload] of [['GET', '/v1/pools/zz/health'], ['POST', '/v1/pools/zz/drain', { deadline_ms: 1 }], ['POST', '/v1/pools/zz/reload', { new_model_ref: 'x' }]] as const) {
+  for (const [method, url, payload] of [
+    ['GET', '/v1/pools/zz/health'],
+    ['POST', '/v1/pools/zz/drain', { deadline_ms: 1 }],
+    ['POST', '/v1/pools/zz/reload', { new_model_ref: 'x' }],
+  ] as const) {
     const res = await app.inject({ method, url, ...(payload ? { payload } : {}) })
     t.equal(res.statusCode, 404, `${method} ${url}`)
     t.match(res.json(), { code: 'POOL_UNAVAILABLE', message: 'no pool "zz" is configured (pools: p)', pool_id: 'zz' })
@@ -109,7 +116,8 @@ t.test('control routes: 404 for an unknown pool, 400 for a bad body (D16)', asyn
   const missing = await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: {} })
   t.match(missing.json(), { code: 'INVALID_PARAMS', message: /new_model_ref is required/ })
   const unready = (await app.inject({ url: '/v1/pools/p/health' })).json()
-  t.match(unready, { live: true, ready: false, draining: false, last_error: null, state: 'Unready' }, 'an Unready pool shows live, ready, draining and last_error (scenario 11)')
+  t.match(unready, { live: true, ready: false, draining: false, last_error: null, state: 'Unready' },
+    'an Unready pool shows live, ready, draining and last_error (scenario 11)')
 })
 
 t.test('retiring the served model drains the pool with the given deadline; a restart cannot bring it back (catalog §4.7)', async (t) => {
@@ -118,7 +126,11 @@ t.test('retiring the served model drains the pool with the given deadline; a res
   await waitFor('Ready', () => app.pool.allReady())
   const served = current(app).model.id
   t.equal(served, `file:${root}/a.json`)
-  const res = await app.inject({ method: 'POST', url: `/v1/catalog/models/${encodeURIComponent(served)}/state`, payload: { state: 'Retired', deadline_ms: 1500 } })
+  const res = await app.inject({
+    method: 'POST',
+    url: `/v1/catalog/models/${encodeURIComponent(served)}/state`,
+    payload: { state: 'Retired', deadline_ms: 1500 },
+  })
   t.equal(res.statusCode, 202)
   await waitFor('p Stopped', () => app.pool.registry.get('p')?.state === 'Stopped')
   t.match(capture.find({ action: 'drain', target: 'p' })[0], { deadline_ms: 1500 }, 'the drain honours the deadline given with the state change')

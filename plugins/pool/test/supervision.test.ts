@@ -43,14 +43,32 @@ t.test('a GPU driver error printed by the engine: driver_reset, Unready, the eng
 })
 
 t.test('DRIVER_ERROR knows CUDA, HIP and Vulkan device failures, and not ordinary log lines', async (t) => {
-  for (const l of ['CUDA error: out of memory', 'cudaErrorIllegalAddress', 'CUDA_ERROR_ECC_UNCORRECTABLE', 'HIP error: hipErrorNoDevice', 'vk::Device::waitForFences: ErrorDeviceLost', 'uncorrectable ECC error encountered']) t.ok(DRIVER_ERROR.test(l), l)
-  for (const l of ['llama_model_load: loaded meta data', 'ggml_cuda_init: found 1 CUDA devices', 'srv  update_slots: all slots are idle']) t.notOk(DRIVER_ERROR.test(l), l)
+  for (const l of [
+    'CUDA error: out of memory',
+    'cudaErrorIllegalAddress',
+    'CUDA_ERROR_ECC_UNCORRECTABLE',
+    'HIP error: hipErrorNoDevice',
+    'vk::Device::waitForFences: ErrorDeviceLost',
+    'uncorrectable ECC error encountered',
+  ]) t.ok(DRIVER_ERROR.test(l), l)
+  for (const l of [
+    'llama_model_load: loaded meta data',
+    'ggml_cuda_init: found 1 CUDA devices',
+    'srv  update_slots: all slots are idle',
+  ]) t.notOk(DRIVER_ERROR.test(l), l)
 })
 
 t.test('an engine that keeps dying: delays grow ×2 within jitter bounds, then the breaker opens and restarts stop (scenarios 17, 18)', async (t) => {
   const root = await modelDir(t, { 'a.json': { args: ['--exit-after-ms', '150'] } })
   const pool = fastPool('p', 'a.json', {
-    supervision: { backoff_initial_ms: 40, backoff_factor: 2, backoff_max_ms: 100, breaker_max_restarts: 4, breaker_window_ms: 60_000, breaker_cooldown_ms: 60_000 },
+    supervision: {
+      backoff_initial_ms: 40,
+      backoff_factor: 2,
+      backoff_max_ms: 100,
+      breaker_max_restarts: 4,
+      breaker_window_ms: 60_000,
+      breaker_cooldown_ms: 60_000,
+    },
   })
   const { app, capture, prov } = await buildPools(t, [pool], root)
   await waitFor('the breaker', () => app.pool.registry.get('p')?.state === 'CircuitOpen', 15_000)
@@ -91,7 +109,8 @@ t.test('drain refuses new work at once, waits for running tasks, then stops the 
   t.equal(res.body, '')
   t.match(app.pool.registry.get('p'), { draining: true, health: { ready: false }, state: 'Draining' })
   t.equal(app.pool.registry.slotsFree('p'), 0, 'no new leases')
-  t.equal((await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'a.json' } })).statusCode, 409, 'a reload during the drain conflicts')
+  t.equal((await app.inject({ method: 'POST', url: '/v1/pools/p/reload', payload: { new_model_ref: 'a.json' } })).statusCode, 409,
+    'a reload during the drain conflicts')
   await new Promise((resolve) => setTimeout(resolve, 150))
   t.ok(pidAlive(pid), 'the running task keeps its engine')
   app.pool.registry.releaseLease('p')

@@ -29,7 +29,14 @@ t.test('app.provisioners is present and empty with no providers enabled', async 
 
 t.test('a provider records its engine build in the catalog through app.provisioners.recordEngine (spec §2.8)', async (t) => {
   const { app } = await build(t)
-  const build1 = { engine: 'llamacpp', version: 'b1', build_ref: 'abc', digest: 'sha256:00', build_flags: ['-DGGML_NATIVE=OFF'], artifacts: ['/x/llama-server'] }
+  const build1 = {
+    engine: 'llamacpp',
+    version: 'b1',
+    build_ref: 'abc',
+    digest: 'sha256:00',
+    build_flags: ['-DGGML_NATIVE=OFF'],
+    artifacts: ['/x/llama-server'],
+  }
   const id = await app.provisioners.recordEngine(build1)
   t.equal(id, 'llamacpp:b1@sha256:00')
   t.match(app.catalog.getEngine(id), build1)

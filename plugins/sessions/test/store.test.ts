@@ -10,7 +10,15 @@ t.test('sessions: reservations, settlement, release, refusals per budget', async
   const r = { tokens: 4, time_ms: 0, cost: 0.4 }
   t.equal(store.refusal(s, r), undefined)
   store.commit(s, r)
-  t.same(store.info(s), { ttl_ms_remaining: 1000, turns: 1, kv_bytes: 0, kv_warmth: false, tokens_budget_remaining: 6, time_budget_remaining_ms: 100, cost_budget_remaining: 0.6 })
+  t.same(store.info(s), {
+    ttl_ms_remaining: 1000,
+    turns: 1,
+    kv_bytes: 0,
+    kv_warmth: false,
+    tokens_budget_remaining: 6,
+    time_budget_remaining_ms: 100,
+    cost_budget_remaining: 0.6,
+  })
   store.settle('s', r, { tokens: 1, time_ms: 150, cost: 0.1 })
   t.match(store.info(s), { tokens_budget_remaining: 9, time_budget_remaining_ms: -50, cost_budget_remaining: 0.9 })
   t.match(store.refusal(s, r), /time budget is spent/)
