@@ -1,7 +1,7 @@
 /**
- * `http-util`: the shared upstream HTTP library of the adapters (spec adapters §3.3,
+ * `lib/http-client`: the shared upstream HTTP library of the adapters (spec adapters §3.3,
  * ORCH-3610..3613). A library, not a Fastify plugin: adapters create one HttpClient and
- * close it when the app closes (see plugins/adapter-kit/plugin.ts).
+ * close it when the app closes (see lib/adapter-kit/plugin.ts).
  */
 export {
   HttpClient, safeUrl, type HttpClientOptions, type RetryInfo, type CallOptions, type CallResult, type StreamOptions, type StreamResponse, type ResponseHeaders,

@@ -126,15 +126,16 @@ export function createDataPlane (deps: DataPlaneDeps): DataPlane {
   })
   const keepAlive = new KeepAlive(config.sse.keepalive_ms)
   const timer = setInterval(sweep, config.tasks.sweep_interval_ms).unref()
-  const cancel = (id: string, reason: 'client' | 'disconnect'): boolean => {
+  // a client that drops a stream opened with cancel_on_disconnect cancels it too: reason `client`
+  const cancel = (id: string): boolean => {
     const task = tasks.get(id)
-    return task !== undefined && !task.canceled && lifecycle.conclude(task, { kind: 'canceled', reason })
+    return task !== undefined && !task.canceled && lifecycle.conclude(task, { kind: 'canceled', reason: 'client' })
   }
 
   return {
     poolIds: pools.ids,
     admit: (body, correlationId, client) => admission.admit(body, correlationId, client),
-    cancel: (id) => cancel(id, 'client'),
+    cancel,
     task: (id) => tasks.get(id),
     subscribe (task, sink, o = {}) {
       const w: SseWriter = new SseWriter(task.log, sink, o.from ?? 0, {
@@ -148,7 +149,7 @@ export function createDataPlane (deps: DataPlaneDeps): DataPlane {
       sink.on('close', () => {
         if (w.closed) return
         w.close()
-        if (o.cancelOnDisconnect && !task.log.ended) cancel(task.id, 'client')
+        if (o.cancelOnDisconnect && !task.log.ended) cancel(task.id)
       })
       w.flush()
       return w

@@ -8,7 +8,7 @@ import { StreamMetrics } from './stream-metrics.js'
 import type { Task } from './tasks.js'
 
 /** How a task ended, as `lifecycle.conclude` is told (spec api-and-core.md §2.2, §4.1.4, §4.2). */
-export type CancelReason = 'client' | 'watchdog' | 'deadline' | 'disconnect'
+export type CancelReason = 'client' | 'watchdog' | 'deadline'
 export type Outcome =
   /** The engine's `end`: `decodeMs` as it reported, `tokensIn` when it counted them. */
   | { kind: 'completed', decodeMs: number, tokensIn?: number | undefined }

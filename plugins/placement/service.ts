@@ -10,7 +10,7 @@ import type { PlacementConfig } from './schema.js'
 export interface PlaceOptions {
   /** The session's affine pool/replica when its affinity is still valid (§4.3.4). */
   affinity?: { poolId: string, replicaId?: string } | undefined
-  /** Tasks waiting in a pool's queue (the queue stage registers after placement). */
+  /** Tasks waiting in a pool's queue (the data plane registers after placement). */
   queueLen?: ((poolId: string) => number) | undefined
 }
 
