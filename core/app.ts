@@ -1,5 +1,5 @@
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { DestinationStream, Logger } from 'pino'
@@ -7,8 +7,10 @@ import { fastifySSE as sse } from '@fastify/sse'
 import swagger from '@fastify/swagger'
 import type { Manifest } from './manifest.js'
 import type { Clock } from '../lib/clock.js'
+import { poolCheckIssues, policyGateIssues, providerCoverageIssues } from './provider-coverage.js'
 import { resolveExtensions, engineCoverageIssues, type ResolveOptions, type ResolvedExtension, type ResolvedExtensions } from './extensions.js'
 import { ManifestError } from './errors.js'
+import { sortIssues } from '../lib/validation.js'
 import correlation, { correlationIdFor } from '../plugins/correlation/index.js'
 import narration, { createLogger } from '../plugins/narration/index.js'
 import auth from '../plugins/auth/index.js'
@@ -64,6 +66,9 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'correlation_id' }),
     bodyLimit: manifest.server.body_limit_bytes,
+    // a catalog id may be 512 characters, up to 3 bytes each URL-encoded as %XX%XX%XX: the path
+    // parameter must fit (the default of 100 answered 414 for ids the catalog accepts)
+    routerOptions: { maxParamLength: 4608 },
     // report every failing field of a request at once, as the manifest checker does
     ajv: { customOptions: { allErrors: true } },
     pluginTimeout: 10_000,
@@ -80,10 +85,19 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await registerExtensions(app, extensions.providers)
     await app.register(adapters, { ...manifest.adapter_host, pools: manifest.pools })
     await registerExtensions(app, extensions.adapters)
-    const uncovered = engineCoverageIssues(manifest.pools, app.adapters.engines())
-    if (uncovered.length > 0) throw new ManifestError(opts.source ?? 'manifest', uncovered)
+    const uncovered = [...engineCoverageIssues(manifest.pools, app.adapters.engines()), ...poolCheckIssues(manifest.pools, extensions.providers)]
+    if (uncovered.length > 0) throw new ManifestError(opts.source ?? 'manifest', sortIssues(uncovered))
+    // Provisioners may still be added until ready (by a provider plugin's own hooks, or a test's
+    // setup), so the pools' provider coverage is checked then, before the pool stage starts any.
+    app.addHook('onReady', async () => {
+      const enabled = app.provisioners.list()
+      const unserved = [...providerCoverageIssues(manifest.pools, enabled), ...policyGateIssues(manifest.policy, enabled)]
+      if (unserved.length > 0) throw new ManifestError(opts.source ?? 'manifest', sortIssues(unserved))
+    })
     await app.register(pool, {
       pools: manifest.pools,
+      // directories besides the catalog root that model refs sent over the API may resolve into (issue 10 #1)
+      modelDirs: manifest.catalog.model_dirs.map((d) => resolve(d)),
       engineEnv: manifest.policy.engine_env_passthrough,
       runDir: manifest.server.run_dir ?? join(homedir(), '.cache', 'llama-orch', 'run'),
     })

@@ -3,7 +3,9 @@ import { parseArgs } from 'node:util'
 import { PACKAGE_VERSION } from '../lib/package-root.js'
 import { loadManifest } from './manifest-load.js'
 import { resolveExtensions, declaredEngines, engineCoverageIssues } from './extensions.js'
+import { declaredHandles, poolCheckIssues, policyGateIssues, providerCoverageIssues } from './provider-coverage.js'
 import { ManifestError, ORC_ERR_CLI_USAGE } from './errors.js'
+import { sortIssues } from '../lib/validation.js'
 import { manifestJsonSchema } from './manifest-schema-doc.js'
 import { serve } from './server.js'
 import { writeTinyModel } from '../extensions/provider-embedded/tiny-file.js'
@@ -23,7 +25,7 @@ Usage:
   llama-orch serve --config FILE [--port N] [--host H]
       start the orchestrator; SIGINT/SIGTERM stop it gracefully
   llama-orch config check FILE
-      validate a manifest (schema, extensions, engines) without starting anything
+      validate a manifest (schema, extensions, engines, providers) without starting anything
   llama-orch config schema
       print the manifest's JSON Schema (for editors)
   llama-orch metrics lint --url URL [--contract FILE] [--json]
@@ -99,10 +101,14 @@ async function configCheck (args: string[], io: Io): Promise<number> {
     const manifest = await loadManifest(file)
     const extensions = await resolveExtensions(manifest, { source: file })
     const engines = declaredEngines(extensions.adapters)
-    if (engines !== undefined) {
-      const uncovered = engineCoverageIssues(manifest.pools, engines)
-      if (uncovered.length > 0) throw new ManifestError(file, uncovered)
-    }
+    const handles = declaredHandles(extensions.providers)
+    // checks that need the extensions; skipped only where an extension does not declare what it serves
+    const unservable = [
+      ...(engines !== undefined ? engineCoverageIssues(manifest.pools, engines) : []),
+      ...(handles !== undefined ? [...providerCoverageIssues(manifest.pools, handles), ...policyGateIssues(manifest.policy, handles)] : []),
+      ...poolCheckIssues(manifest.pools, extensions.providers),
+    ]
+    if (unservable.length > 0) throw new ManifestError(file, sortIssues(unservable))
     const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
     io.out(
       `${file}: valid (${count(manifest.pools.length, 'pool')}, ${count(extensions.adapters.length, 'adapter')}, ` +

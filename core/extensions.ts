@@ -3,6 +3,7 @@ import { Value } from 'typebox/value'
 import type { FastifyPluginAsync, FastifyPluginCallback } from 'fastify'
 import type { Manifest, ExtensionEntry } from './manifest.js'
 import { EXTENSION_API, type ExtensionDescriptor, type ExtensionKind } from '../sdk/index.js'
+import { ProvisioningMode } from '../sdk/pool-config.js'
 import { BUILTINS, type Builtins } from './builtins.js'
 import { schemaIssues, type Issue } from '../lib/validation.js'
 import { ManifestError } from './errors.js'
@@ -35,6 +36,7 @@ const DescriptorShape = Type.Object({
   apiVersion: Type.Integer(),
   optionsSchema: Type.Object({}),
   engines: Type.Optional(Type.Array(Type.String())),
+  handles: Type.Optional(Type.Array(Type.Object({ engine: Type.String({ minLength: 1 }), mode: ProvisioningMode }))),
 })
 
 const LISTS = [['providers', 'provisioner'], ['adapters', 'adapter']] as const
@@ -90,6 +92,9 @@ async function resolveOne (w: Wanted, importer: Importer, builtins: Builtins): P
     return fail(`"${w.name}" is not a llama-orch extension: it must export \`extension = { kind, apiVersion, optionsSchema }\` (see llama-orch/sdk)`)
   }
   const descriptor = m.extension as ExtensionDescriptor
+  if (descriptor.checkPool !== undefined && typeof descriptor.checkPool !== 'function') {
+    return fail(`"${w.name}" exports an \`extension.checkPool\` that is not a function; it must be (pool) => [{ path, message }]`)
+  }
   if (typeof m.default !== 'function') {
     return fail(`"${w.name}" must export a Fastify plugin as its default export`)
   }

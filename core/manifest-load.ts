@@ -3,6 +3,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
 import { Value } from 'typebox/value'
 import { Manifest } from './manifest.js'
 import { manifestRuleIssues } from './manifest-rules.js'
+import { explainRemovedKeys } from './manifest-removed.js'
 import { schemaIssues, sortIssues, type Issue } from '../lib/validation.js'
 import { ManifestError, ORC_ERR_MANIFEST_READ } from './errors.js'
 
@@ -15,7 +16,7 @@ export type Locate = (pointer: string) => { line: number, col: number } | undefi
  */
 export function parseManifest (raw: unknown, source = 'manifest', locate?: Locate): Manifest {
   const withDefaults = Value.Default(Manifest, Value.Clone(raw)) as Partial<Manifest>
-  const issues = [...schemaIssues(Manifest, withDefaults), ...manifestRuleIssues(withDefaults)]
+  const issues = [...explainRemovedKeys(schemaIssues(Manifest, withDefaults)), ...manifestRuleIssues(withDefaults)]
   if (issues.length > 0) throw new ManifestError(source, sortIssues(withLocations(issues, locate)))
   return withDefaults as Manifest
 }

@@ -20,11 +20,12 @@ export function manifestRuleIssues (manifest: Partial<Manifest>): Issue[] {
       if (first === undefined) firstById.set(pool.id, i)
       else issues.push({ path: `${at}/id`, message: `duplicates the id of /pools/${first}; pool ids must be unique` })
     }
-    issues.push(...provisioningIssues(pool, at), ...deviceIssues(pool, at))
+    issues.push(...provisioningIssues(pool, at), ...ignoredProvisioningIssues(pool, at), ...deviceIssues(pool, at))
   })
   issues.push(
     ...bucketIssues(manifest),
     ...breakerIssues(manifest),
+    ...trustPolicyIssues(manifest),
     ...duplicateExtensionIssues(manifest, 'adapters'),
     ...duplicateExtensionIssues(manifest, 'providers')
   )
@@ -48,6 +49,49 @@ function provisioningIssues (pool: PoolLike, at: string): Issue[] {
     case 'external': return need(Array.isArray(p.ports) && p.ports.length > 0, 'ports', 'external (the engine port is ports[0])')
     default: return []
   }
+}
+
+const MODE_SECTIONS = ['source', 'container', 'package', 'binary'] as const
+/** Which provisioning modes each per-pool gate can matter to (spec pools §5.3, OC-CONFIG-6024/6025). */
+const GATES = { allow_package_installs: ['source', 'package'], allow_binary_downloads: ['binary'] } as const
+
+/**
+ * Provisioning keys the pool's mode never reads (issue 10 #14): a section of another mode, a
+ * gate for installs the mode never makes, and for an external engine, flags, env and extra
+ * ports nobody passes on. Each would be accepted and silently ignored.
+ */
+function ignoredProvisioningIssues (pool: PoolLike, at: string): Issue[] {
+  const p = pool.provisioning
+  if (p === null || typeof p !== 'object') return []
+  const mode = p.mode ?? (pool.engine === 'llamacpp' ? 'source' : 'container')
+  const where = `${at}/provisioning`
+  const issues: Issue[] = []
+  for (const section of MODE_SECTIONS) {
+    if (section !== mode && p[section] !== undefined && p[section] !== null) {
+      issues.push({
+        path: `${where}/${section}`,
+        message: `is read only in provisioning.mode ${section}, but this pool's mode is ${mode}; remove it, or set mode: ${section}`,
+      })
+    }
+  }
+  for (const [gate, modes] of Object.entries(GATES) as Array<[keyof typeof GATES, readonly string[]]>) {
+    if (p[gate] === true && !modes.includes(mode)) {
+      issues.push({ path: `${where}/${gate}`, message: `gates mode ${modes.join(' and ')} only, and mode ${mode} installs or downloads nothing; remove it` })
+    }
+  }
+  if (mode === 'external') {
+    const started = 'an external engine is one you start yourself, so llama-orch passes nothing to it'
+    if (Array.isArray(p.flags) && p.flags.length > 0) {
+      issues.push({ path: `${where}/flags`, message: `${started}; remove flags and give them to the engine's own command line` })
+    }
+    if (p.env !== undefined && p.env !== null && Object.keys(p.env).length > 0) {
+      issues.push({ path: `${where}/env`, message: `${started}; remove env and set it where you start the engine` })
+    }
+  }
+  if ((mode === 'external' || mode === 'embedded') && Array.isArray(p.ports) && p.ports.length > 1) {
+    issues.push({ path: `${where}/ports/1`, message: `mode ${mode} uses ports[0] only (the engine port); remove the other ports` })
+  }
+  return issues
 }
 
 function deviceIssues (pool: PoolLike, at: string): Issue[] {
@@ -89,6 +133,17 @@ function breakerIssues (manifest: Partial<Manifest>): Issue[] {
   return [{
     path: '/adapter_host/breaker/max_cooldown_ms',
     message: `is ${b.max_cooldown_ms}, below cooldown_ms ${b.cooldown_ms}; the cap must be at least the first cool-down`,
+  }]
+}
+
+function trustPolicyIssues (manifest: Partial<Manifest>): Issue[] {
+  // the catalog checks no certificate chain: a signature counts when its entry says verified: true
+  const roots = manifest.catalog?.trust_policy?.ca_roots
+  if (!Array.isArray(roots) || roots.length === 0) return []
+  return [{
+    path: '/catalog/trust_policy/ca_roots',
+    message: 'is not supported: signatures are not checked against CA roots (a signature counts when its entry records verified: true); ' +
+      'remove it, and keep require_signature to demand a verified signature',
   }]
 }
 

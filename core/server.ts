@@ -43,7 +43,14 @@ export async function serve (opts: ServeOptions): Promise<RunningServer> {
   const manifest = applyOverrides(await loadManifest(opts.config), opts)
   const app = await buildApp(manifest, { source: opts.config })
   const { host, port } = manifest.server
-  const address = await app.listen({ host, port })
+  let address: string
+  try {
+    address = await app.listen({ host, port })
+  } catch (err) {
+    // e.g. a pool no provider serves, refused when the app becomes ready: stop what was built
+    await app.close().catch(() => {})
+    throw err
+  }
   const url = address.replace('[::1]', 'localhost')
   const { narrate } = app.narration
   const pools = manifest.pools.length

@@ -1,4 +1,5 @@
 import type { TSchema } from 'typebox'
+import type { PoolConfig, ProvisioningMode } from './pool-config.js'
 
 /**
  * The contract between llama-orch and its extensions (package export `llama-orch/sdk`).
@@ -23,5 +24,20 @@ export interface ExtensionDescriptor {
   optionsSchema: TSchema
   /** Adapters: the engine names they register (lets `config check` verify pools without booting). */
   engines?: string[]
+  /**
+   * Providers: the (engine, mode) pairs their provisioner handles, the same as its
+   * `Provisioner.handles` (engine `*` matches any engine). Lets `config check` refuse a pool
+   * no enabled provider serves without booting; when one enabled provider leaves it out,
+   * `config check` skips that check (boot still checks the registered provisioners).
+   */
+  handles?: Array<{ engine: string, mode: ProvisioningMode }>
+  /**
+   * Providers: what the provider cannot honour in a pool it serves by `handles` (a flag it
+   * does not pass on, a value out of its range), found without booting. `config check` and
+   * boot refuse the manifest with these, so a pool never boots into a setting that is
+   * silently ignored; `path` is relative to the pool (e.g. `/provisioning/flags/2`) and
+   * `message` says what to do instead. Needs `handles`: it is called for those pools only.
+   */
+  checkPool?: (pool: PoolConfig) => Array<{ path: string, message: string }>
   description?: string
 }

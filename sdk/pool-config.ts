@@ -36,9 +36,9 @@ export const ProvisioningConfig = Strict({
     checksum: Nullable(Type.String({ pattern: DIGEST_PATTERN })),
     install_dir: Nullable(Type.String({ minLength: 1 })),
   })),
+  // no `cache_dir`: models live under the one catalog root (`catalog.root`, decision D10); see core/manifest-removed.ts
   model: Nullable(Strict({
     ref: Nullable(Type.String({ minLength: 1, description: 'what gets staged; defaults to the pool `model`' })),
-    cache_dir: Nullable(Type.String({ minLength: 1 })),
     checksum: Nullable(Type.String({ pattern: DIGEST_PATTERN, description: 'expected digest, sha256:<64 lowercase hex>' })),
   })),
   ports: Nullable(Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }))),
@@ -65,7 +65,6 @@ export const HealthCheckConfig = Strict({
   failure_threshold: Type.Integer({ minimum: 1, default: 3 }),
 }, { default: {} })
 
-export const Priority = Type.Enum(['interactive', 'batch'])
 export const FullPolicy = Type.Enum(['reject', 'drop-lru'], { default: 'reject', description: 'what a full queue does with a new task (decision 5)' })
 
 export const PoolConfig = Strict({
@@ -88,14 +87,8 @@ export const PoolConfig = Strict({
     capacity: Type.Integer({ minimum: 1, default: 128 }),
     full_policy: FullPolicy,
   }, { default: {} }),
-  admission: Nullable(Strict({
-    priorities: Nullable(Type.Array(Strict({
-      name: Priority,
-      queue_capacity: Nullable(UInt32()),
-      rate_limit_rps: Nullable(UInt32()),
-      weight: Nullable(UInt32()),
-    }))),
-  })),
+  // no `admission.priorities`: dequeue is strict priority by each task's `priority` (spec api-and-core §4.1.2);
+  // per-class capacity, rate or weight is not built (see core/manifest-removed.ts)
   timeouts: Nullable(Strict({ wall_ms: Nullable(Millis()), idle_ms: Nullable(Millis()) })),
   supervision: SupervisionConfig,
   health_check: HealthCheckConfig,

@@ -53,7 +53,8 @@ t.test('config check resolves extensions and checks that every pool engine is se
   const res = await cli('config', 'check', missing)
   t.equal(res.code, 1)
   t.match(res.err[1], /^\/adapters\/0: package "orc-adapter-nowhere" is not installed/)
-  const uncovered = await tmpFile('u.yaml', 'adapters: [orc-adapter-fixture]\npools: [{ id: p, engine: vllm, model: m, devices: [0] }]\n')
+  const uncovered = await tmpFile('u.yaml',
+    'adapters: [orc-adapter-fixture]\npools: [{ id: p, engine: vllm, model: m, devices: [0], provisioning: { mode: external, ports: [8000] } }]\n')
   t.match((await cli('config', 'check', uncovered)).err, [/invalid \(1 problem\)/, /^\/pools\/0\/engine: no enabled adapter serves engine "vllm"/])
 })
 

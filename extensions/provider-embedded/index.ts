@@ -4,6 +4,8 @@ import { Type, type Static } from 'typebox'
 import { NAMES } from '../../lib/names.js'
 import { EXTENSION_API, type ExtensionDescriptor } from '../../sdk/index.js'
 import { createEmbeddedProvisioner } from './provisioner.js'
+import { EMBEDDED_HANDLES } from './handles.js'
+import { embeddedPoolIssues } from './pool-check.js'
 
 export const EmbeddedOptions = Type.Object({
   threads: Type.Optional(Type.Integer({ minimum: 1, description: 'decode threads when a pool\'s flags do not set --threads; default 1 on ≤ 2 cores' })),
@@ -14,6 +16,9 @@ export const extension: ExtensionDescriptor = {
   kind: 'provisioner',
   apiVersion: EXTENSION_API,
   optionsSchema: EmbeddedOptions,
+  handles: [...EMBEDDED_HANDLES],
+  // flags the worker does not take are refused by config check and boot, never dropped
+  checkPool: embeddedPoolIssues,
   description: 'llama.cpp in a child process per replica via node-llama-cpp (prebuilt binary, no GPU or download needed)',
 }
 

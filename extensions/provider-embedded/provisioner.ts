@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import type { Plan, PreparedEngine, Provisioner } from '../../sdk/index.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import { addonPath, engineDigest, engineVersion } from './version.js'
+import { EMBEDDED_HANDLES } from './handles.js'
 import { describeGpus, discoverGpus, missingDevices, type GpuDevice } from '../../lib/gpu.js'
 import { engineBytes, mib } from '../../lib/sizes.js'
 import { ORC_ERR_EMBEDDED_FLAG, ORC_ERR_EMBEDDED_GPU_REQUIRED, ORC_ERR_EMBEDDED_NO_MODEL } from './errors.js'
@@ -110,7 +111,7 @@ export async function computeVerdict (pool: PoolConfig, o: EmbeddedProvisionerOp
 export function createEmbeddedProvisioner (o: EmbeddedProvisionerOptions = {}): Provisioner {
   return {
     name: 'embedded',
-    handles: [{ engine: 'llamacpp', mode: 'embedded' }],
+    handles: EMBEDDED_HANDLES,
     plan (pool): Plan {
       const ref = pool.provisioning.model?.ref ?? pool.model
       return {

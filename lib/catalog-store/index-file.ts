@@ -11,16 +11,18 @@ export const SCHEMA_VERSION = 1
  * and cheap: the parsed view is cached and re-read only when the file's identity (inode,
  * size, mtime) changes, which an atomic rename always does. A file with a missing or unknown
  * `schema_version` is refused (SchemaVersionMismatch) and never overwritten (§4.6).
+ * Entries are held in a Map, so ids such as `__proto__` or `constructor` are plain keys and
+ * never reach an object prototype (issue 10 #3).
  */
 export class IndexFile<E> {
   private key = ''
   private loaded = false
-  private entries: Record<string, E> = {}
+  private entries: Map<string, E> = new Map()
   readonly path: string
   /** Called when a re-read finds content another writer put there (not on the first read). */
-  private readonly onReload: ((prev: Readonly<Record<string, E>>, next: Readonly<Record<string, E>>) => void) | undefined
+  private readonly onReload: ((prev: ReadonlyMap<string, E>, next: ReadonlyMap<string, E>) => void) | undefined
 
-  constructor (path: string, onReload?: (prev: Readonly<Record<string, E>>, next: Readonly<Record<string, E>>) => void) {
+  constructor (path: string, onReload?: (prev: ReadonlyMap<string, E>, next: ReadonlyMap<string, E>) => void) {
     this.path = path
     this.onReload = onReload
   }
@@ -28,11 +30,11 @@ export class IndexFile<E> {
   get name (): string { return basename(this.path) }
 
   /** The current entries (a shared view: callers must not mutate it). */
-  read (force = false): Readonly<Record<string, E>> {
+  read (force = false): ReadonlyMap<string, E> {
     const key = identity(this.path)
     if (force || key !== this.key) {
       const prev = this.entries
-      this.entries = key === 'missing' ? {} : this.parse(readFileSync(this.path, 'utf8'))
+      this.entries = key === 'missing' ? new Map() : this.parse(readFileSync(this.path, 'utf8'))
       this.key = key
       if (this.loaded) this.onReload?.(prev, this.entries)
       this.loaded = true
@@ -41,18 +43,19 @@ export class IndexFile<E> {
   }
 
   /** Re-reads from disk whatever the cache says (used under the writer lock). */
-  readFresh (): Record<string, E> {
-    return structuredClone(this.read(true)) as Record<string, E>
+  readFresh (): Map<string, E> {
+    return structuredClone(this.read(true) as Map<string, E>)
   }
 
-  async write (entries: Record<string, E>, beforeRename?: () => Promise<void>): Promise<void> {
+  async write (entries: Map<string, E>, beforeRename?: () => Promise<void>): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true })
-    await writeFileAtomic(this.path, stableStringify({ schema_version: SCHEMA_VERSION, entries }), { beforeRename })
+    // Object.fromEntries defines own properties: a "__proto__" id is written as a key
+    await writeFileAtomic(this.path, stableStringify({ schema_version: SCHEMA_VERSION, entries: Object.fromEntries(entries) }), { beforeRename })
     this.entries = entries
     this.key = identity(this.path)
   }
 
-  private parse (text: string): Record<string, E> {
+  private parse (text: string): Map<string, E> {
     let doc: unknown
     try { doc = JSON.parse(text) } catch (err) {
       throw new CatalogError(
@@ -72,7 +75,8 @@ export class IndexFile<E> {
     if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) {
       throw new CatalogError('Serde', `${this.path} has no "entries" object; it is left untouched`, { file: this.path })
     }
-    return entries as Record<string, E>
+    // JSON.parse keeps a "__proto__" key as an own key, and Object.entries reads own keys only
+    return new Map(Object.entries(entries as Record<string, E>))
   }
 }
 

@@ -25,7 +25,8 @@ export interface HeldLock {
 
 const HOST = hostname()
 
-function alive (pid: number): boolean {
+/** True while a process with this pid exists on this host (EPERM: it exists, as another user). */
+export function pidIsAlive (pid: number): boolean {
   try { process.kill(pid, 0); return true } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM' }
 }
 
@@ -48,8 +49,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * holder or, when the holder died (SIGKILL, crash), broken by the next writer at once: a
  * holder on this host is dead when its pid no longer exists; one on another host after
  * `foreignStaleMs`. Acquisition is `link(own file, lock)`, so the lock file is never seen
- * half-written. Breaking renames the stale file away and checks it was the stale one,
- * putting a live holder's file back otherwise; holders re-check `stillHeld()` before they
+ * half-written. Breaking is done under a guard file taken with O_EXCL (see breakStale), so
+ * a live holder's lock is never removed; holders still re-check `stillHeld()` before they
  * commit, so a writer never overwrites work it did not see.
  */
 export async function acquireLock (file: string, opts: LockOptions = {}): Promise<HeldLock> {
@@ -80,7 +81,9 @@ export async function acquireLock (file: string, opts: LockOptions = {}): Promis
       }
       const current = await readHolder(file)
       if (current === null) continue
-      if (isStale(current, foreignStaleMs)) { await breakStale(file, current.ino, token); continue }
+      if (isStale(current, foreignStaleMs)) {
+        if (await breakStale(file, current.ino, me, foreignStaleMs)) continue
+      }
       if (Date.now() > deadline) {
         const who = current.holder ? `process ${current.holder.pid} on ${current.holder.host}` : 'another process'
         throw new CatalogError(
@@ -101,24 +104,59 @@ export async function acquireLock (file: string, opts: LockOptions = {}): Promis
 function isStale ({ holder, mtimeMs }: { holder: Holder | null, mtimeMs: number }, foreignStaleMs: number): boolean {
   // a lock file without a readable holder is never produced by link(); treat it as stale after a grace second
   if (holder === null || typeof holder.pid !== 'number') return Date.now() - mtimeMs > 1_000
-  if (holder.host === HOST) return !alive(holder.pid)
+  if (holder.host === HOST) return !pidIsAlive(holder.pid)
   return Date.now() - holder.acquired_ms > foreignStaleMs
 }
 
-async function breakStale (file: string, staleIno: number, token: string): Promise<void> {
-  const aside = `${file}.break-${token}`
-  try { await rename(file, aside) } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw err
+/**
+ * Removes the lock file when it is still the stale one seen (inode `staleIno`), and returns
+ * true when the caller should try to link again at once. Only the holder of the guard
+ * `<file>.guard` (created with O_EXCL) may remove a lock it did not create, and it re-reads
+ * the lock under the guard: a dead holder cannot release and a live acquirer cannot link
+ * over an existing file, so the file it checked is the file it unlinks. A guard is held for
+ * two system calls; one left by a dead breaker is cleared the same way (rename aside, check
+ * the inode, put a live one back).
+ */
+async function breakStale (file: string, staleIno: number, me: Holder, foreignStaleMs: number): Promise<boolean> {
+  const guard = `${file}.guard`
+  try {
+    await writeFile(guard, JSON.stringify(me), { flag: 'wx' })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    const other = await readHolder(guard)
+    if (other !== null && isStale(other, foreignStaleMs)) await clearAside(guard, other.ino, me.token)
+    return false
   }
+  const guardIno = (await stat(guard)).ino
+  try {
+    const now = await readHolder(file)
+    if (now === null) return true
+    if (now.ino !== staleIno || !isStale(now, foreignStaleMs)) return false
+    await unlink(file).catch(ignoreMissing)
+    // its own record too; the token is checked so a garbled lock file cannot name another path
+    if (typeof now.holder?.token === 'string' && /^[\w-]+$/.test(now.holder.token)) await unlink(`${file}.${now.holder.token}`).catch(ignoreMissing)
+    return true
+  } finally {
+    if ((await readHolder(guard).catch(() => null))?.ino === guardIno) await unlink(guard).catch(ignoreMissing)
+  }
+}
+
+/** Moves `path` aside and deletes it if it is the inode `ino`; puts anything else back. */
+async function clearAside (path: string, ino: number, token: string): Promise<void> {
+  const aside = `${path}.break-${token}`
+  try { await rename(path, aside) } catch (err) { ignoreMissing(err); return }
   const moved = await readHolder(aside)
-  if (moved !== null && moved.ino !== staleIno) {
-    // we took a live holder's file: put it back unless someone locked in between
-    await link(aside, file).catch(() => {})
-  } else if (moved?.holder?.token) {
-    await unlink(`${file}.${moved.holder.token}`).catch(() => {})
-  }
-  await unlink(aside).catch(() => {})
+  if (moved !== null && moved.ino !== ino) await link(aside, path).catch(() => {})
+  await unlink(aside).catch(ignoreMissing)
+}
+
+function ignoreMissing (err: unknown): void {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+}
+
+/** True when the process named by a lock-related file (by its holder record) is gone. */
+export function holderIsDead (holder: { pid?: unknown, host?: unknown } | null): boolean {
+  return holder !== null && typeof holder.pid === 'number' && holder.host === HOST && !pidIsAlive(holder.pid)
 }
 
 /** Runs `fn` under the lock; the lock is released whatever happens. */

@@ -1,9 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { rm, rmdir } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { CatalogError } from './errors.js'
 import { IndexFile } from './index-file.js'
 import { withLock, type LockOptions } from './lock.js'
+import { removeLeftovers } from './leftovers.js'
+import { assertModelId } from './ids.js'
+import { isLockLost, lockLost, serialised, sleep, WRITE_ATTEMPTS } from './write-retry.js'
 import { assertInside, isInside, parseRef, refId } from './model-ref.js'
 import { LIFECYCLES, type CatalogEvent, type EngineEntry, type Lifecycle, type ModelEntry, type ResolvedModel } from './entries.js'
 
@@ -27,6 +30,7 @@ export type Listener = (event: CatalogEvent) => void
  * The catalog store (spec §4): `index.json` (models) and `engines.json` (engine builds)
  * under one root, each versioned and written atomically under a cross-process writer lock
  * with read-modify-write, so concurrent writers never lose each other's entries.
+ * Entries are Maps (issue 10 #3); ids are validated on every write (issue 10 #11).
  */
 export class CatalogStore {
   readonly root: string
@@ -36,6 +40,7 @@ export class CatalogStore {
   private readonly listeners = new Set<Listener>()
   private readonly now: () => number
   private readonly opts: StoreOptions
+  private swept = false
 
   constructor (root: string, opts: StoreOptions = {}) {
     this.opts = opts
@@ -53,21 +58,21 @@ export class CatalogStore {
     return this
   }
 
-  get (id: string): ModelEntry | undefined { return this.models.read()[id] }
+  get (id: string): ModelEntry | undefined { return this.models.read().get(id) }
 
   /** Every model entry, ordered by id. */
   list (): ModelEntry[] {
     const all = this.models.read()
-    return Object.keys(all).sort().map((id) => all[id]!)
+    return [...all.keys()].sort().map((id) => all.get(id)!)
   }
 
   /** The catalog id an id or a model ref resolves to, when the catalog has it. */
   resolveId (idOrRef: string): string | undefined {
     const all = this.models.read()
-    if (all[idOrRef] !== undefined) return idOrRef
+    if (all.has(idOrRef)) return idOrRef
     try {
       const id = refId(parseRef(idOrRef, this.root))
-      return all[id] !== undefined ? id : undefined
+      return all.has(id) ? id : undefined
     } catch { return undefined }
   }
 
@@ -90,7 +95,7 @@ export class CatalogStore {
   /** Inserts or replaces a model entry by id (atomic). Paths are checked first (§4.8). */
   async put (entry: ModelEntry): Promise<ModelEntry> {
     const checked = this.checkEntry(entry)
-    await this.mutate(this.models, (all) => { all[checked.id] = checked })
+    await this.mutate(this.models, (all) => { all.set(checked.id, checked) })
     this.emit({ type: 'put', id: checked.id, entry: checked })
     return checked
   }
@@ -98,10 +103,10 @@ export class CatalogStore {
   /** Applies `fn` to the entry under the lock (read-modify-write); NotFound if missing. */
   async update (id: string, fn: (entry: ModelEntry) => ModelEntry): Promise<ModelEntry> {
     const updated = await this.mutate(this.models, (all) => {
-      const current = all[id]
+      const current = all.get(id)
       if (current === undefined) throw notFound(id)
       const next = this.checkEntry({ ...fn(current), id, updated_ms: this.now() })
-      all[id] = next
+      all.set(id, next)
       return next
     })
     this.emit({ type: 'put', id, entry: updated })
@@ -112,11 +117,12 @@ export class CatalogStore {
     if (!LIFECYCLES.includes(state)) throw new CatalogError('InvalidEntry', `state must be Active or Retired, got ${JSON.stringify(state)}`)
     let previous: Lifecycle = state
     const updated = await this.mutate(this.models, (all) => {
-      const current = all[id]
+      const current = all.get(id)
       if (current === undefined) throw notFound(id)
       previous = current.lifecycle
-      all[id] = { ...current, lifecycle: state, updated_ms: this.now() }
-      return all[id]
+      const next: ModelEntry = { ...current, lifecycle: state, updated_ms: this.now() }
+      all.set(id, next)
+      return next
     })
     this.emit({ type: 'state', id, state, previous, ...(deadlineMs !== undefined ? { deadline_ms: deadlineMs } : {}) })
     return updated
@@ -128,8 +134,8 @@ export class CatalogStore {
    */
   async delete (id: string): Promise<DeleteResult> {
     const removed = await this.mutate(this.models, (all) => {
-      const e = all[id]
-      if (e !== undefined) delete all[id]
+      const e = all.get(id)
+      all.delete(id)
       return e
     })
     if (removed === undefined) return { deleted: false }
@@ -148,11 +154,11 @@ export class CatalogStore {
     }
   }
 
-  getEngine (id: string): EngineEntry | undefined { return this.engines.read()[id] }
+  getEngine (id: string): EngineEntry | undefined { return this.engines.read().get(id) }
 
   listEngines (filter: { engine?: string, version?: string } = {}): EngineEntry[] {
     const all = this.engines.read()
-    return Object.keys(all).sort().map((id) => all[id]!)
+    return [...all.keys()].sort().map((id) => all.get(id)!)
       .filter((e) => (filter.engine === undefined || e.engine === filter.engine) && (filter.version === undefined || e.version === filter.version))
   }
 
@@ -161,7 +167,7 @@ export class CatalogStore {
     if (typeof entry.id !== 'string' || entry.id === '' || typeof entry.engine !== 'string' || typeof entry.version !== 'string') {
       throw new CatalogError('InvalidEntry', 'an engine entry needs string id, engine and version')
     }
-    await this.mutate(this.engines, (all) => { all[entry.id] = entry })
+    await this.mutate(this.engines, (all) => { all.set(entry.id, entry) })
     return entry
   }
 
@@ -173,13 +179,13 @@ export class CatalogStore {
   /** Re-reads index.json when it changed, so subscribers hear of another process's writes. */
   poll (): void { this.models.read() }
 
-  private diff (before: Readonly<Record<string, ModelEntry>>, after: Readonly<Record<string, ModelEntry>>): void {
-    for (const [id, e] of Object.entries(after)) {
-      const old = before[id]
+  private diff (before: ReadonlyMap<string, ModelEntry>, after: ReadonlyMap<string, ModelEntry>): void {
+    for (const [id, e] of after) {
+      const old = before.get(id)
       if (old === undefined) this.emit({ type: 'put', id, entry: e })
       else if (old.lifecycle !== e.lifecycle) this.emit({ type: 'state', id, state: e.lifecycle, previous: old.lifecycle })
     }
-    for (const id of Object.keys(before)) if (after[id] === undefined) this.emit({ type: 'delete', id })
+    for (const id of before.keys()) if (!after.has(id)) this.emit({ type: 'delete', id })
   }
 
   private emit (event: CatalogEvent): void {
@@ -188,20 +194,52 @@ export class CatalogStore {
     }
   }
 
-  private async mutate<E, R> (file: IndexFile<E>, fn: (entries: Record<string, E>) => R): Promise<R> {
-    return withLock(this.lockFile, { what: `the catalog at ${this.root}`, ...this.opts.lock }, async (lock) => {
-      const entries = file.readFresh()
-      const result = fn(entries)
-      await file.write(entries, async () => {
-        await this.opts.beforeRename?.()
-        if (!await lock.stillHeld()) throw new CatalogError('Busy', `the catalog lock at ${this.lockFile} was taken over while writing; retry`)
-      })
-      return result
-    })
+  /**
+   * Removes what killed writers left (stale lock records, temp copies of the index files)
+   * under the writer lock, and returns their names. The first write of each store does it
+   * too, so the CLI cleans up as well as the server (issue 10 #5).
+   */
+  async recover (): Promise<string[]> {
+    return serialised(this.lockFile, () => withLock(this.lockFile, this.lockOptions(), () => this.sweep()))
+  }
+
+  private async sweep (): Promise<string[]> {
+    this.swept = true
+    if (!existsSync(this.root)) return []
+    return removeLeftovers(this.root, basename(this.lockFile), [this.models.name, this.engines.name])
+  }
+
+  private lockOptions (): LockOptions { return { what: `the catalog at ${this.root}`, ...this.opts.lock } }
+
+  /**
+   * Read-modify-write under the lock. Writers of this process take turns before they touch
+   * the lock file; a write whose lock was taken over before its commit (a stale-lock breaker
+   * on another host) is retried from a fresh read, a few times with a short backoff, instead
+   * of failing the caller (issue 10 #5).
+   */
+  private async mutate<E, R> (file: IndexFile<E>, fn: (entries: Map<string, E>) => R): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await serialised(this.lockFile, () => withLock(this.lockFile, this.lockOptions(), async (lock) => {
+          // a cleanup that cannot remove a file must not fail the write it rides on
+          if (!this.swept) await this.sweep().catch(() => [])
+          const entries = file.readFresh()
+          const result = fn(entries)
+          await file.write(entries, async () => {
+            await this.opts.beforeRename?.()
+            if (!await lock.stillHeld()) throw lockLost(this.lockFile)
+          })
+          return result
+        }))
+      } catch (err) {
+        if (!isLockLost(err) || attempt >= WRITE_ATTEMPTS) throw err
+        await sleep(5 * 2 ** attempt)
+      }
+    }
   }
 
   private checkEntry (entry: ModelEntry): ModelEntry {
-    if (typeof entry.id !== 'string' || entry.id.trim() === '') throw new CatalogError('InvalidEntry', 'a model entry needs a non-empty id')
+    assertModelId(entry.id)
     if (!LIFECYCLES.includes(entry.lifecycle)) {
       throw new CatalogError('InvalidEntry', `lifecycle must be Active or Retired, got ${JSON.stringify(entry.lifecycle)}`)
     }

@@ -6,18 +6,24 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/metrics', '/healthz'
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
 
 /**
- * A key check in constant time: the candidate is hashed and compared with every configured
+ * A key lookup in constant time: the candidate is hashed and compared with every configured
  * key's hash with `timingSafeEqual`, never stopping early, so neither the length nor the
- * position of a match leaks through timing.
+ * position of a match leaks through timing. Answers the index of the matching key, or -1.
  */
-export function createKeyCheck (keys: readonly string[]): (candidate: string) => boolean {
+export function createKeyMatch (keys: readonly string[]): (candidate: string) => number {
   const digests = keys.map(digest)
   return (candidate) => {
     const d = digest(candidate)
-    let ok = false
-    for (const k of digests) ok = timingSafeEqual(d, k) || ok
-    return ok
+    let found = -1
+    digests.forEach((k, i) => { if (timingSafeEqual(d, k)) found = i })
+    return found
   }
+}
+
+/** Whether the candidate is one of the keys, in constant time (see `createKeyMatch`). */
+export function createKeyCheck (keys: readonly string[]): (candidate: string) => boolean {
+  const match = createKeyMatch(keys)
+  return (candidate) => match(candidate) !== -1
 }
 
 /** The path of a request URL, without query string. */

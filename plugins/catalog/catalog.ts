@@ -3,8 +3,9 @@ import type { Metrics } from '../metrics/index.js'
 import type { Narrator } from '../narration/index.js'
 import type { CatalogConfig } from './schema.js'
 import type { CatalogStore, DeleteResult, Listener } from '../../lib/catalog-store/store.js'
-import { engineEntryId, LIFECYCLES, type EngineEntry, type Lifecycle, type ModelEntry, type ResolvedModel } from '../../lib/catalog-store/entries.js'
+import { engineEntryId, type EngineEntry, type Lifecycle, type ModelEntry, type ResolvedModel } from '../../lib/catalog-store/entries.js'
 import { verifyEntry } from './service.js'
+import { modelStateGauge } from './model-state.js'
 
 /** `app.catalog`: the store API plus lifecycle answers for admission and verification. */
 export interface Catalog {
@@ -49,23 +50,21 @@ export interface CatalogDeps {
 }
 
 export function createCatalog (store: CatalogStore, deps: CatalogDeps): Catalog {
-  const gauge = deps.metrics?.model_state
-  const setGauge = (id: string, state: Lifecycle | undefined): void => {
-    for (const s of LIFECYCLES) {
-      if (state === undefined) gauge?.remove({ model_id: id, state: s })
-      else gauge?.set({ model_id: id, state: s }, s === state ? 1 : 0)
-    }
-  }
-  for (const e of store.list()) setGauge(e.id, e.lifecycle)
+  // bounded: at most MODEL_STATE_MAX_MODELS models get series (issue 10 #4)
+  const gauge = modelStateGauge(deps.metrics?.model_state, () => store.list(), {
+    onCapped: (omitted, total) => deps.narrate?.(
+      { actor: 'catalog', action: 'metrics_cap', target: 'model_state', omitted, total },
+      `reports model_state for ${total - omitted} of ${total} catalog models (the metrics contract's model_id budget); Active models first, then by id`,
+      'warn'
+    ),
+  })
   const unsubscribe = store.subscribe((ev) => {
-    if (ev.type === 'put') setGauge(ev.id, ev.entry.lifecycle)
-    else if (ev.type === 'state') {
-      setGauge(ev.id, ev.state)
+    gauge.changed()
+    if (ev.type === 'state') {
       if (ev.state !== ev.previous) {
         deps.narrate?.({ actor: 'catalog', action: 'state', target: ev.id, state: ev.state, previous: ev.previous }, `sets model ${ev.id} ${ev.state}`)
       }
-    } else {
-      setGauge(ev.id, undefined)
+    } else if (ev.type === 'delete') {
       deps.narrate?.({ actor: 'catalog', action: 'delete', target: ev.id }, `deletes model ${ev.id}`)
     }
   })

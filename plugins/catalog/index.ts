@@ -17,12 +17,21 @@ export function catalogRoot (config: Partial<CatalogConfig>): string {
 
 /**
  * The catalog stage: opens the versioned model and engine indexes under the root (a file
- * with an unknown schema_version stops the boot, untouched), decorates `app.catalog`, keeps
- * `model_state{model_id,state}` equal to the lifecycle of every entry, and notices changes
- * made by other processes (the CLI) within a second.
+ * with an unknown schema_version stops the boot, untouched), clears what a killed writer
+ * left, decorates `app.catalog`, keeps `model_state{model_id,state}` equal to the lifecycle
+ * of the entries it reports (at most the contract's model_id budget, see model-state.ts), and
+ * notices changes made by other processes (the CLI) within a second.
  */
 const catalogPlugin: FastifyPluginAsync<Partial<CatalogConfig>> = async (app, opts) => {
   const store = new CatalogStore(catalogRoot(opts)).open()
+  // a server killed mid-write left lock records and temp copies: clear them before serving (issue 10 #5)
+  const leftovers = await store.recover()
+  if (leftovers.length > 0) {
+    app.narration.narrate(
+      { actor: 'catalog', action: 'recover', target: store.root, removed: leftovers.length },
+      `removes ${leftovers.length} file(s) a killed writer left in the catalog`
+    )
+  }
   const catalog = createCatalog(store, {
     trustPolicy: opts.trust_policy ?? null,
     metrics: app.metrics,

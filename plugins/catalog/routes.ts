@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ApiError } from '../../sdk/api.js'
 import { CatalogError } from '../../lib/catalog-store/errors.js'
+import { assertModelId } from '../../lib/catalog-store/ids.js'
 import { notModified } from './http-cache.js'
 import { ingest, listPage, parseState, toApi } from './service.js'
 
@@ -12,8 +13,9 @@ const TrustPolicy = Type.Object({
   allowed_registries: Type.Optional(Type.Array(Type.String())),
   require_signature: Type.Optional(Type.Boolean()),
   require_sbom: Type.Optional(Type.Boolean()),
-  ca_roots: Type.Optional(Type.Array(Type.String())),
 })
+// no `ca_roots`: no certificate chain is checked here yet, so the strict body refuses the field
+// rather than store a policy nothing enforces (issue 10 #14)
 const CatalogModelBody = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 1024 }),
   digest: Type.String({ minLength: 1 }),
@@ -41,6 +43,8 @@ export function toApiError (err: unknown): unknown {
     if (err.kind === 'Conflict') return new ApiError('INVALID_PARAMS', err.message, { status: 409 })
     if (err.kind === 'NotFound') return new ApiError('INVALID_PARAMS', err.message, { status: 404 })
     if (err.kind === 'InvalidEntry' || err.kind === 'PathTraversal') return new ApiError('INVALID_PARAMS', err.message)
+    // the writer lock stayed taken after the in-call retries: a transient state, so retriable
+    if (err.kind === 'Busy') return new ApiError('ADMISSION_REJECT', err.message, { status: 503, retry_after_ms: 1000 })
   }
   return err
 }
@@ -70,7 +74,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/catalog/models/:id', { schema: { params: Id } }, async (req, reply) => {
-    const { id } = req.params
+    const id = assertModelId(req.params.id, 'id (path)')
     const entry = app.catalog.get(id)
     if (entry === undefined) throw new CatalogError('NotFound', `no model ${JSON.stringify(id)} in the catalog`)
     const body = toApi(entry)
@@ -79,7 +83,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/catalog/models/:id', { schema: { params: Id } }, async (req, reply) => {
-    const { id } = req.params
+    const id = assertModelId(req.params.id, 'id (path)')
     const res = await app.catalog.delete(id)
     if (!res.deleted) throw new CatalogError('NotFound', `no model ${JSON.stringify(id)} in the catalog`)
     if (res.artifact_error) req.log.warn({ model_id: id, error: res.artifact_error }, 'catalog entry deleted, artifact left behind')
@@ -87,7 +91,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/catalog/models/:id/verify', { schema: { params: Id } }, async (req, reply) => {
-    const { id } = req.params
+    const id = assertModelId(req.params.id, 'id (path)')
     if (app.catalog.get(id) === undefined) throw new CatalogError('NotFound', `no model ${JSON.stringify(id)} in the catalog`)
     // hashing a large artifact takes a while: answer now, record the outcome on the entry
     app.catalog.verify(id).catch((err: unknown) => { req.log.warn({ err, model_id: id }, 'catalog verification failed to run') })
@@ -96,7 +100,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/catalog/models/:id/state', { schema: { params: Id, body: StateBody } }, async (req, reply) => {
-    const { id } = req.params
+    const id = assertModelId(req.params.id, 'id (path)')
     const { state, deadline_ms: deadlineMs } = req.body
     await app.catalog.setState(id, parseState(state), deadlineMs)
     reply.code(202)

@@ -22,6 +22,10 @@ export const FetchConfig = Strict({
 
 export const CatalogConfig = Strict({
   root: Type.Optional(Type.String({ minLength: 1, description: 'catalog root holding index.json and engines.json; default ~/.cache/models' })),
+  model_dirs: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: 'directories besides the root that model refs sent over the API (pool reload) may resolve into, symlinks followed',
+  }),
   trust_policy: Nullable(TrustPolicy),
   fetch: FetchConfig,
   artifacts_root: Nullable(Type.String({

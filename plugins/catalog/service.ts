@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises'
 import { CatalogError } from '../../lib/catalog-store/errors.js'
 import { digestPath } from '../../lib/digest.js'
-import { parseDigest, verifyDigest, type Verification } from '../../lib/catalog-store/model-ref.js'
+import { verifyDigest, type Verification } from '../../lib/catalog-store/model-ref.js'
+import { assertModelId, normaliseDigest } from '../../lib/catalog-store/ids.js'
 import type { CatalogStore } from '../../lib/catalog-store/store.js'
 import type { EntryTrustPolicy, Lifecycle, ModelEntry, TrustState } from '../../lib/catalog-store/entries.js'
 
@@ -61,14 +62,16 @@ export async function ingest (
   serverPolicy: EntryTrustPolicy | null | undefined,
   now = Date.now()
 ): Promise<{ created: boolean, entry: ModelEntry }> {
-  const digest = parseDigest(body.digest)
-  if (digest === null) throw new CatalogError('InvalidEntry', `digest must look like <algo>:<hex> (e.g. sha256:…), got ${JSON.stringify(body.digest)}`)
+  // ids and digests are checked before anything else, so a bad body changes nothing (issue 10 #11)
+  assertModelId(body.id)
+  const normalised = normaliseDigest(body.digest)
+  const manifests = body.manifests?.map((m, i) => ({ ...m, digest: normaliseDigest(m.digest, `manifests[${i}].digest`) }))
+  const sbom = body.sbom === undefined ? undefined : { ...body.sbom, digest: normaliseDigest(body.sbom.digest, 'sbom.digest') }
   const policy = effectivePolicy(serverPolicy, body.trust_policy)
   const problems = trustProblems(body, policy)
   if (policy.mode === 'strict' && problems.length > 0) {
     throw new CatalogError('Untrusted', `model ${body.id} breaks the strict trust policy: ${problems.join('; ')}`)
   }
-  const normalised = `${digest.algo}:${digest.value}`
   const existing = store.get(body.id)
   if (existing !== undefined) {
     if (existing.digest === normalised) return { created: false, entry: existing }
@@ -78,6 +81,8 @@ export async function ingest (
   const { digest: _ignored, ...meta } = body
   const entry = await store.put({
     ...meta,
+    ...(manifests !== undefined ? { manifests } : {}),
+    ...(sbom !== undefined ? { sbom } : {}),
     id: body.id,
     digest: normalised,
     local_path: null,

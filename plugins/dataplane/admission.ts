@@ -4,7 +4,7 @@ import { determinismOf, type Determinism } from '../../sdk/determinism.js'
 import type { TaskRequest } from '../../sdk/task.js'
 import { canonicalJson } from '../../lib/canonical.js'
 import type { Clock } from '../../lib/clock.js'
-import type { NoCapacityCode, Placement } from '../placement/index.js'
+import type { Placement, Refusal } from '../placement/index.js'
 import type { PoolRegistry } from '../pool/index.js'
 import type { Reservation, Session, SessionStore } from '../sessions/index.js'
 import { frame } from './event-log.js'
@@ -31,13 +31,13 @@ export interface AdmissionDeps {
   modelLifecycle: ModelLifecycle
   pools: PoolView
   registry: Pick<PoolRegistry, 'get' | 'slotsFree'>
-  placement: Pick<Placement, 'snapshots' | 'place' | 'refusalCode' | 'config'>
+  placement: Pick<Placement, 'snapshots' | 'place' | 'refusal' | 'config'>
   sessions: Pick<SessionStore, 'get' | 'prospective' | 'refusal' | 'commit' | 'headers'>
   tasks: Pick<TaskStore, 'get' | 'create'>
   scheduler: Pick<Scheduler, 'queue' | 'enqueue' | 'pump'>
   lifecycle: TaskLifecycle
   stats: ReadonlyMap<string, PoolStats>
-  telemetry: Pick<Telemetry, 'refused' | 'backpressure' | 'admitted'>
+  telemetry: Pick<Telemetry, 'refused' | 'backpressure' | 'admitted' | 'placed' | 'unplaced'>
   throttle: Throttle | undefined
   queue: QueueDefaults
   costPerToken: number
@@ -91,6 +91,9 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
   const check = (req: TaskRequest, correlationId: string, client: string | undefined): Plan | Admitted => {
     const { engine } = req
     // 1. semantic ranges the schema cannot express
+    if (req.workload === 'completion' && (req.prompt === undefined || req.prompt === '')) {
+      throw invalid('/prompt is required and must be non-empty for workload completion', engine)
+    }
     if ((req.workload === 'embedding' || req.workload === 'rerank') && !(req.inputs && req.inputs.length > 0)) {
       throw invalid(`/inputs is required and must be non-empty for workload ${req.workload}`, engine)
     }
@@ -146,11 +149,14 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
     const affinity = aff && req.kv_hint !== 'cold' && clock.nowMs() - aff.lastUsedMs < deps.placement.config.affinity_ttl_ms
       ? { poolId: aff.poolId, ...(aff.replicaId ? { replicaId: aff.replicaId } : {}) }
       : undefined
-    const decision = deps.placement.place(jobOf(req, need), { affinity, queueLen: (id) => scheduler.queue(id)?.len() ?? 0 })
+    const job = jobOf(req, need)
+    const decision = deps.placement.place(job, { affinity, queueLen: (id) => scheduler.queue(id)?.len() ?? 0 })
     if (decision.kind === 'no_capacity') {
-      const ids = Object.keys(decision.reasons).filter((k) => decision.reasons[k] !== 'ENGINE' && decision.reasons[k] !== 'MODEL')
-      throw unplaced(deps.placement.refusalCode(decision.reasons), req, ids.length === 1 ? ids[0] : undefined)
+      const refusal = deps.placement.refusal(job, decision.reasons)
+      deps.telemetry.unplaced(req, refusal, correlationId)
+      throw unplaced(refusal, req)
     }
+    deps.telemetry.placed(req, decision, correlationId)
     const poolId = decision.poolId
     const q = scheduler.queue(poolId)!
     const slotsTotal = deps.registry.get(poolId)!.slots_total
@@ -240,15 +246,9 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
   }
 }
 
-function unplaced (code: NoCapacityCode, req: TaskRequest, poolId: string | undefined): ApiError {
-  const messages: Record<NoCapacityCode, string> = {
-    POOL_UNAVAILABLE: `no pool serves engine ${req.engine} with model ${req.model_ref}; check the pools in the manifest`,
-    POOL_UNREADY: `the pools serving ${req.model_ref} on ${req.engine} are not Ready yet (preloading, reloading or draining); retry later`,
-    REPLICA_EXHAUSTED: `the pools serving ${req.model_ref} have no VRAM headroom for this task; retry later`,
-    INVALID_PARAMS: `/ctx: no pool serving ${req.model_ref} has a context that large`,
-  }
-  const retry = code === 'INVALID_PARAMS' ? {} : { retry_after_ms: 1000 }
-  return new ApiError(code, messages[code], { engine: req.engine, pool_id: poolId, ...retry })
+/** A refusal waiting can clear is a 503 with retry advice; one it cannot is a 400 (issue 10 #10). */
+function unplaced (r: Refusal, req: TaskRequest): ApiError {
+  return new ApiError(r.code, r.message, { engine: req.engine, pool_id: r.poolId, ...(r.transient ? { retry_after_ms: 1000 } : {}) })
 }
 
 /**

@@ -43,7 +43,7 @@ export interface DataPlaneInspection {
  */
 export interface DataPlane {
   readonly poolIds: readonly string[]
-  /** `client`: the caller's API key or address, for `queue.throttle`. */
+  /** `client`: who asks (`req.apiClient`: the authenticated key's index, else the address), for `queue.throttle`. */
   admit (body: Record<string, unknown>, correlationId: string, client?: string): Admitted
   /** ORCH-3026: the flag is set and the terminal frame appended before this returns. */
   cancel (taskId: string): boolean
@@ -89,7 +89,9 @@ export function createDataPlane (deps: DataPlaneDeps): DataPlane {
   const throttle = config.queue.throttle ? new Throttle(config.queue.throttle.tasks_per_s, config.queue.throttle.burst) : undefined
   // the scheduler starts tasks through the runner, which ends them through the lifecycle, which
   // gives their slots back to the scheduler: the runner is looked up when a task starts
-  const scheduler = createScheduler({ pools, registry: deps.registry, tasks, depth: telemetry.depth, start: (task) => runner.run(task) })
+  const scheduler = createScheduler({
+    pools, registry: deps.registry, tasks, depth: telemetry.depth, start: (task) => runner.run(task), now: () => clock.nowMs(),
+  })
   const lifecycle = createLifecycle({ clock, scheduler, tasks, sessions, host, stats, telemetry, costPerToken: config.tasks.cost_per_token })
   const runner = createRunner({ clock, host, sessions, scheduler, stats, telemetry, lifecycle, sse: config.sse })
   const admission = createAdmission({

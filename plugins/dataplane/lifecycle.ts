@@ -17,16 +17,23 @@ import type { Outcome, Telemetry } from './telemetry.js'
 export interface TaskLifecycle {
   /** False when the task had already ended (the first conclusion wins). */
   conclude (task: Task, outcome: Outcome): boolean
+  /**
+   * The one way back: a task dispatched to an engine that could not be reached, before the
+   * engine started it, waits again at the head of its queue (its deadline still runs) and its
+   * pool is held for `holdMs` (issue 10 #2). Not terminal: no frame, the session keeps its
+   * reservation.
+   */
+  requeue (task: Task, holdMs: number, cause: string): void
 }
 
 export interface LifecycleDeps {
   clock: Clock
-  scheduler: Pick<Scheduler, 'remove' | 'release'>
+  scheduler: Pick<Scheduler, 'remove' | 'release' | 'requeue'>
   tasks: Pick<TaskStore, 'retire'>
   sessions: Pick<SessionStore, 'release' | 'settle'>
   host: Pick<AdapterHost, 'cancel'>
   stats: ReadonlyMap<string, PoolStats>
-  telemetry: Pick<Telemetry, 'concluded'>
+  telemetry: Pick<Telemetry, 'concluded' | 'requeued'>
   costPerToken: number
 }
 
@@ -94,6 +101,16 @@ export function createLifecycle (deps: LifecycleDeps): TaskLifecycle {
       deps.telemetry.concluded(task, outcome, wasQueued)
       scheduler.release(task)
       return true
+    },
+    requeue (task, holdMs, cause) {
+      if (task.log.ended || task.state !== 'running') return
+      task.state = 'queued'
+      delete task.startedAt
+      delete task.controller
+      task.requeues++
+      const now = clock.nowMs()
+      scheduler.requeue(task, now + holdMs)
+      deps.telemetry.requeued(task, holdMs, cause)
     },
   }
 }

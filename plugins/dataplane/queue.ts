@@ -34,6 +34,18 @@ class Lane<Id> {
     else this.index.set(node.id, [node])
   }
 
+  unshift (node: Node<Id>): void {
+    node.prev = null
+    node.next = this.head
+    if (this.head) this.head.prev = node
+    else this.tail = node
+    this.head = node
+    this.size++
+    const list = this.index.get(node.id)
+    if (list) list.unshift(node)
+    else this.index.set(node.id, [node])
+  }
+
   unlink (node: Node<Id>): void {
     if (node.prev) node.prev.next = node.next
     else this.head = node.next
@@ -98,6 +110,15 @@ export class AdmissionQueue<Id> {
     }
     this.#lane(prio).push({ id, prio, prev: null, next: null })
     return dropped ? { ok: true, dropped } : { ok: true }
+  }
+
+  /**
+   * Puts a task that was dispatched but never started back at the head of its class: it was
+   * admitted and first in line, so it neither waits behind later tasks nor counts against the
+   * capacity again (the queue may hold one more than capacity for as long as it waits).
+   */
+  requeue (id: Id, prio: Priority): void {
+    this.#lane(prio).unshift({ id, prio, prev: null, next: null })
   }
 
   /** Strict priority (OC-CORE-1004): the interactive head if any, else the batch head. */

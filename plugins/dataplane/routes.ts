@@ -23,8 +23,7 @@ export const dataPlaneRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/tasks', {
     schema: { tags: ['data plane'], summary: 'Enqueue a task', body: TaskRequest, response: { 202: AdmissionResponse, ...errors } },
   }, async (req, reply) => {
-    const key = req.headers['x-api-key']
-    const { body, headers } = dp.admit(req.body, req.correlationId, typeof key === 'string' && key !== '' ? `key:${key}` : `ip:${req.ip}`)
+    const { body, headers } = dp.admit(req.body, req.correlationId, req.apiClient)
     reply.headers(headers)
     return reply.code(202).send(body)
   })

@@ -44,6 +44,23 @@ interface Run {
 const internalMessage = (task: Task): string =>
   `the engine failed this task; the cause is in the server log under correlation id ${task.correlationId}`
 
+/** How long a pool whose engine could not be reached gets before the next dispatch: time for its supervisor to see the exit. */
+export const UNREACHABLE_HOLD_MS = 500
+
+/**
+ * What a client reads when an engine fails its task: the engine's own text can name internal
+ * addresses and ports (`POST http://127.0.0.1:8081/completion failed…`), so transport failures
+ * get a sentence of ours and any URL or address left in the rest is replaced (issue 10 #2).
+ * The engine's text is always in the log, under the task's correlation id.
+ */
+function publicMessage (task: Task, code: string, engineText: string): string {
+  const where = `the cause is in the server log under correlation id ${task.correlationId}`
+  if (code === 'INTERNAL') return internalMessage(task)
+  if (code === 'POOL_UNAVAILABLE') return `the engine of pool ${task.poolId} could not be reached; retry later (${where})`
+  if (code === 'WORKER_RESET') return `the engine of pool ${task.poolId} stopped during this task; resubmit it (${where})`
+  return engineText.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, 'the engine').replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, 'the engine')
+}
+
 export function createRunner (deps: RunnerDeps): Runner {
   const { clock, sessions, lifecycle } = deps
 
@@ -120,8 +137,14 @@ export function createRunner (deps: RunnerDeps): Runner {
         return true
       case 'error': {
         const code = PUBLIC_ERROR_KIND[ev.data.kind] ?? 'INTERNAL'
-        if (code === 'INTERNAL') deps.telemetry.engineFailed(task, ev.data.kind, ev.data.message)
-        lifecycle.conclude(task, { kind: 'failed', code, message: code === 'INTERNAL' ? internalMessage(task) : ev.data.message })
+        const hold = Math.max(UNREACHABLE_HOLD_MS, ev.data.retry_after_ms ?? 0)
+        // never reached an engine that could start it: wait for the restart rather than fail (issue 10 #2)
+        if (code === 'POOL_UNAVAILABLE' && task.stream === undefined && task.tokensOut === 0 && clock.nowMs() + hold < task.deadlineAt) {
+          lifecycle.requeue(task, hold, ev.data.message)
+          return true
+        }
+        deps.telemetry.engineFailed(task, ev.data.kind, ev.data.message)
+        lifecycle.conclude(task, { kind: 'failed', code, message: publicMessage(task, code, ev.data.message) })
         return true
       }
     }
@@ -135,9 +158,10 @@ export function createRunner (deps: RunnerDeps): Runner {
         deadlineAt: task.deadlineAt,
         ...(replicaId !== undefined ? { replicaId } : {}),
       })
-      for await (const ev of events) if (handle(run, ev)) break
+      let over = false
+      for await (const ev of events) if ((over = handle(run, ev))) break
       // the adapter host guarantees a terminal event; a stream that still lacks one is told apart the same way
-      if (!task.log.ended) handle(run, { kind: 'error', data: endedWithoutTerminal(task.req.engine) })
+      if (!over && !task.log.ended) handle(run, { kind: 'error', data: endedWithoutTerminal(task.req.engine) })
     } catch (err) {
       deps.telemetry.runFailed(task, (err as Error).message, `dispatch of task ${task.id} failed unexpectedly`)
       lifecycle.conclude(task, { kind: 'failed', code: 'INTERNAL', message: internalMessage(task) })

@@ -9,6 +9,8 @@ import type { Task, TaskStore } from './tasks.js'
  * leases of the pool registry. `pump` dispatches while a pool has a free slot and a queued
  * task: it takes the lease and hands the task to `start` (the runner, given by dataplane.ts).
  * Only Ready, non-draining pools have free slots. Every queue change updates queue_depth.
+ * A pool whose engine could not be reached is held for a moment (`requeue`): its tasks wait
+ * in the queue for the supervised restart instead of failing on a dead port (issue 10 #2).
  */
 export interface Scheduler {
   queue (poolId: string): AdmissionQueue<string> | undefined
@@ -22,6 +24,11 @@ export interface Scheduler {
   pumpAll (): void
   /** Gives the task's slot back (once) and fills it from the queue. */
   release (task: Task): void
+  /**
+   * A dispatched task that never started goes back to the head of its queue, its slot is given
+   * back, and the pool gets no dispatch before `holdUntilMs` (the sweep pumps it after that).
+   */
+  requeue (task: Task, holdUntilMs: number): void
 }
 
 export interface SchedulerDeps {
@@ -31,10 +38,12 @@ export interface SchedulerDeps {
   /** queue_depth of a pool after its queue changed. */
   depth: (poolId: string, queue: AdmissionQueue<string>) => void
   start: (task: Task) => void
+  now: () => number
 }
 
-export function createScheduler ({ pools, registry, tasks, depth, start }: SchedulerDeps): Scheduler {
+export function createScheduler ({ pools, registry, tasks, depth, start, now }: SchedulerDeps): Scheduler {
   const queues = new Map<string, AdmissionQueue<string>>()
+  const held = new Map<string, number>()
   for (const id of pools.ids) {
     const { capacity, full_policy: policy } = pools.config(id).queue
     queues.set(id, new AdmissionQueue<string>(capacity, policy))
@@ -43,6 +52,11 @@ export function createScheduler ({ pools, registry, tasks, depth, start }: Sched
   const pump = (poolId: string): void => {
     const q = queues.get(poolId)
     if (!q) return
+    const until = held.get(poolId)
+    if (until !== undefined) {
+      if (now() < until) return
+      held.delete(poolId)
+    }
     let dequeued = false
     while (!q.isEmpty() && registry.slotsFree(poolId) > 0) {
       const next = q.dequeue()!
@@ -81,6 +95,15 @@ export function createScheduler ({ pools, registry, tasks, depth, start }: Sched
       task.leaseHeld = false
       registry.releaseLease(task.poolId)
       pump(task.poolId)
+    },
+    requeue (task, holdUntilMs) {
+      held.set(task.poolId, Math.max(holdUntilMs, held.get(task.poolId) ?? 0))
+      queues.get(task.poolId)!.requeue(task.id, task.req.priority)
+      if (task.leaseHeld) {
+        task.leaseHeld = false
+        registry.releaseLease(task.poolId)
+      }
+      changed(task.poolId)
     },
   }
 }

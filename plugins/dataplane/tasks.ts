@@ -38,6 +38,8 @@ export interface Task {
   controller?: AbortController
   /** A slot lease is held from dispatch until the terminal frame. */
   leaseHeld: boolean
+  /** Times the task went back to its queue because its engine could not be reached (issue 10 #2). */
+  requeues: number
   /** Failover: the session's affine pool was not used; the first metrics frame says so (§4.3.4). */
   kvMigrated: boolean
   /** The stream's contract metrics, from its `started` event to its terminal frame. */
@@ -105,6 +107,7 @@ export function createTaskStore (onRetire?: (task: Task) => void): TaskStore {
         decodeMs: 0,
         kvMigrated: false,
         leaseHeld: false,
+        requeues: 0,
       }
       tasks.set(task.id, task)
       active.add(task)

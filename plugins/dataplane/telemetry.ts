@@ -2,6 +2,7 @@ import type { ApiError, ErrorKind } from '../../sdk/api.js'
 import type { Narrator } from '../../sdk/narration.js'
 import type { TaskRequest } from '../../sdk/task.js'
 import type { ContractMetrics } from '../metrics/index.js'
+import type { PlacementDecision, Refusal } from '../placement/index.js'
 import type { PoolView } from './pools.js'
 import type { AdmissionQueue } from './queue.js'
 import { StreamMetrics } from './stream-metrics.js'
@@ -31,10 +32,16 @@ export interface Telemetry {
   depth (poolId: string, queue: AdmissionQueue<string>): void
   refused (req: TaskRequest, err: ApiError, correlationId: string): void
   backpressure (engine: string, policy: 'reject' | 'drop-lru' | 'rate-limit'): void
+  /** Placement chose a pool (issue 10 #10: every decision is narrated). */
+  placed (req: TaskRequest, decision: Extract<PlacementDecision, { kind: 'assigned' }>, correlationId: string): void
+  /** No pool could take the task: each pool's reason, in words. */
+  unplaced (req: TaskRequest, refusal: Refusal, correlationId: string): void
   admitted (task: Task, policy: string): void
   /** The engine started the task: its stream metrics begin, its dispatch is narrated. */
   started (task: Task, nowMs: number): StreamMetrics
   replaced (task: Task, fromPoolId: string): void
+  /** A dispatched task went back to its queue: its engine could not be reached (`cause` stays in the log). */
+  requeued (task: Task, holdMs: number, cause: string): void
   /** An unexpected failure of the run itself (its cause stays in the log). */
   runFailed (task: Task, error: string, human: string): void
   /** An engine error that becomes INTERNAL: the cause stays in the log, not in the stream. */
@@ -96,6 +103,19 @@ export function createTelemetry (metrics: ContractMetrics, narrator: Narrator, p
     backpressure (engine, policy) {
       metrics.admission_backpressure_events_total.inc({ engine, policy })
     },
+    placed (req, d, correlationId) {
+      const where = d.replicaId === undefined ? d.poolId : `${d.poolId}/${d.replicaId}`
+      narrator.narrate({
+        ...placementFields(req, correlationId),
+        pool_id: d.poolId,
+        ...(d.replicaId !== undefined ? { replica_id: d.replicaId } : {}),
+        affinity: d.affinity,
+      }, `places task ${req.task_id} on ${where}${d.affinity ? ' (session affinity)' : ''}`)
+    },
+    unplaced (req, r, correlationId) {
+      narrator.narrate({ ...placementFields(req, correlationId), code: r.code, transient: r.transient, reasons: r.reasons },
+        `cannot place task ${req.task_id}: ${r.message}`)
+    },
     admitted (task, policy) {
       metrics.tasks_enqueued_total.inc({
         engine: task.req.engine,
@@ -122,11 +142,15 @@ export function createTelemetry (metrics: ContractMetrics, narrator: Narrator, p
     replaced (task, from) {
       say(task, 're-place', `moves queued task ${task.id} from draining ${from} to ${task.poolId}`, { from_pool: from, ...logIds(task) })
     },
+    requeued (task, holdMs, cause) {
+      say(task, 'requeue', `puts task ${task.id} back at the head of ${task.poolId}'s queue: its engine could not be reached; ` +
+        `the pool is held ${holdMs} ms for its restart`, { ...logIds(task), cause, requeues: task.requeues, hold_ms: holdMs }, 'warn')
+    },
     runFailed (task, error, human) {
-      say(task, 'error', human, { task_id: task.id, pool_id: task.poolId, error }, 'error')
+      say(task, 'error', human, { ...logIds(task), error }, 'error')
     },
     engineFailed (task, kind, cause) {
-      say(task, 'error', `engine failed task ${task.id}`, { task_id: task.id, pool_id: task.poolId, error_kind: kind, cause }, 'error')
+      say(task, 'error', `engine failed task ${task.id}`, { ...logIds(task), error_kind: kind, cause }, 'error')
     },
     concluded (task, outcome, wasQueued) {
       switch (outcome.kind) {
@@ -152,6 +176,10 @@ export function createTelemetry (metrics: ContractMetrics, narrator: Narrator, p
     },
   }
 }
+
+/** The ids every placement record carries. */
+const placementFields = (req: TaskRequest, correlationId: string) =>
+  ({ actor: 'orchestratord', action: 'placement', target: req.task_id, correlation_id: correlationId, task_id: req.task_id }) as const
 
 /** queue_depth per (pool, priority); a label set that changes (new engine version) replaces the old one. */
 export class QueueDepth {

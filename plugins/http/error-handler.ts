@@ -22,11 +22,20 @@ interface ValidationItem { instancePath?: string, message?: string, params?: Rec
 export function describeValidation (items: ValidationItem[], context: string): string {
   const parts = items.map((v) => {
     const missing = v.params?.missingProperty
+    const extra = v.params?.additionalProperty
+    if (typeof extra === 'string') return `${context}${v.instancePath ?? ''}/${extra} is not a field of this request; remove it`
     const field = typeof missing === 'string' ? `${v.instancePath ?? ''}/${missing}` : v.instancePath || '/'
     const allowed = Array.isArray(v.params?.allowedValues) ? ` (${(v.params.allowedValues as unknown[]).join(', ')})` : ''
     return `${context}${field} ${typeof missing === 'string' ? 'is required' : v.message ?? 'is invalid'}${allowed}`
   })
   return [...new Set(parts)].join('; ')
+}
+
+/** What the client sent wrong, in words it can act on (Fastify's own text for the rest). */
+function requestFault (fe: FastifyError, req: FastifyRequest): string {
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return `the body is over this route's limit of ${req.routeOptions.bodyLimit} bytes; send a smaller body`
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'the body needs Content-Type: application/json'
+  return fe.message
 }
 
 /**
@@ -45,9 +54,10 @@ export function apiErrorHandler (err: FastifyError | ApiError, req: FastifyReque
     return sendApiError(reply, new ApiError('INVALID_PARAMS', describeValidation(fe.validation as ValidationItem[], fe.validationContext ?? ''), { engine }))
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    // malformed JSON, wrong content type, body over the limit: the request is at fault (spec §1.1)
-    return sendApiError(reply, new ApiError('INVALID_PARAMS', fe.message, { engine }))
+    // malformed JSON, wrong content type, body over the limit: the request is at fault (spec §1.1);
+    // the status says which (413 too large, 415 no or unsupported content type, issue 10 #9)
+    return sendApiError(reply, new ApiError('INVALID_PARAMS', requestFault(fe, req), { engine, status: fe.statusCode }))
   }
-  req.log.error({ err }, 'unhandled error in an API route')
+  req.log.error({ err }, 'unhandled error in an API route') // req.log lines carry correlation_id
   return sendApiError(reply, new ApiError('INTERNAL', 'internal error; the cause is in the server log under this correlation id', { engine }))
 }

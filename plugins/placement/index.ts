@@ -34,6 +34,7 @@ export default fp(placementPlugin, {
   decorators: { fastify: ['pool', 'adapters', 'adapterHost'] },
 })
 
-export { decide, incompatibility, noCapacityCode, capAtLeast } from './placement.js'
+export { decide, incompatibility, capAtLeast } from './placement.js'
+export { refusalOf, explain, type Refusal } from './refusal.js'
 export type { PoolSnapshot, JobSpec, PlacementDecision, IncompatibleReason, PlacementPolicy, NoCapacityCode } from './placement.js'
 export type { Placement, PlaceOptions } from './service.js'

@@ -43,16 +43,18 @@ export interface JobSpec {
 }
 
 export type IncompatibleReason =
-  | 'ENGINE' | 'MODEL' | 'NOT_READY' | 'DRAINING' | 'CTX' | 'VRAM' | 'COMPUTE_CAP' | 'QUANT' | 'EXTENSIONS' | 'DEVICE_MASK' | 'SAMPLER_PROFILE'
+  | 'ENGINE' | 'MODEL' | 'NOT_READY' | 'DRAINING' | 'CTX' | 'VRAM' | 'VRAM_TOTAL' | 'COMPUTE_CAP' | 'QUANT' | 'EXTENSIONS' | 'DEVICE_MASK'
+  | 'SAMPLER_PROFILE'
 
 export type PlacementDecision =
   | { kind: 'assigned', poolId: string, replicaId?: string, affinity: boolean }
   | { kind: 'no_capacity', reasons: Record<string, IncompatibleReason> }
 
-/** The public code a `no_capacity` decision maps to (§4.3.2, §6 D18). */
+/** The public code a `no_capacity` decision maps to (§4.3.2, §6 D18; refusal.ts). */
 export type NoCapacityCode = 'POOL_UNAVAILABLE' | 'POOL_UNREADY' | 'INVALID_PARAMS' | 'REPLICA_EXHAUSTED'
 
-const keyOf = (p: PoolSnapshot): string => p.replicaId === undefined ? p.id : `${p.id}/${p.replicaId}`
+/** A snapshot's key in `no_capacity` reasons: `pool` or `pool/replica`. */
+export const keyOf = (p: PoolSnapshot): string => p.replicaId === undefined ? p.id : `${p.id}/${p.replicaId}`
 
 /** "8.6" ≥ "8.0", compared numerically as major.minor; an unparsable value fails. */
 export function capAtLeast (have: string | undefined, want: string): boolean {
@@ -74,7 +76,9 @@ export function incompatibility (p: PoolSnapshot, job: JobSpec): IncompatibleRea
   if (!p.live || !p.ready) return 'NOT_READY'
   if (job.requiredCtx > p.ctxMax) return 'CTX'
   const req = job.requirements ?? {}
-  if (p.vramFreeBytes < (job.estKvBytes ?? 0) || p.vramTotalBytes < (req.minVramBytes ?? 0)) return 'VRAM'
+  // free VRAM comes back as tasks end; a device that is too small stays too small
+  if (p.vramTotalBytes < (req.minVramBytes ?? 0)) return 'VRAM_TOTAL'
+  if (p.vramFreeBytes < (job.estKvBytes ?? 0)) return 'VRAM'
   if (req.minComputeCap !== undefined && !capAtLeast(p.computeCapability, req.minComputeCap)) return 'COMPUTE_CAP'
   if (req.quantization !== undefined && !(p.quantizations ?? []).includes(req.quantization)) return 'QUANT'
   if (req.requiredExtensions && !req.requiredExtensions.every((e) => (p.extensions ?? []).includes(e))) return 'EXTENSIONS'
@@ -143,14 +147,4 @@ export function decide (pools: readonly PoolSnapshot[], job: JobSpec, o: DecideO
     ...(best.replicaId !== undefined ? { replicaId: best.replicaId } : {}),
     affinity: affine(best) === 0,
   }
-}
-
-/** §4.3.2: which code a `no_capacity` answer gets. */
-export function noCapacityCode (reasons: Record<string, IncompatibleReason>): NoCapacityCode {
-  const matching = Object.values(reasons).filter((r) => r !== 'ENGINE' && r !== 'MODEL')
-  if (matching.length === 0) return 'POOL_UNAVAILABLE'
-  if (matching.every((r) => r === 'NOT_READY' || r === 'DRAINING')) return 'POOL_UNREADY'
-  if (matching.every((r) => r === 'CTX')) return 'INVALID_PARAMS'
-  if (matching.every((r) => r === 'VRAM')) return 'REPLICA_EXHAUSTED'
-  return 'POOL_UNAVAILABLE'
 }

@@ -2,9 +2,9 @@ import type { Clock } from '../../lib/clock.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import type { PoolRegistry } from '../pool/index.js'
 import { cacheKey, createDecisionCache } from './cache.js'
-import {
-  decide, noCapacityCode, type IncompatibleReason, type JobSpec, type NoCapacityCode, type PlacementDecision, type PlacementPolicy, type PoolSnapshot,
-} from './placement.js'
+import { DEFAULT_SAMPLER_PROFILE } from '../../sdk/determinism.js'
+import { decide, type IncompatibleReason, type JobSpec, type PlacementDecision, type PlacementPolicy, type PoolSnapshot } from './placement.js'
+import { refusalOf, type Refusal } from './refusal.js'
 import type { PlacementConfig } from './schema.js'
 
 export interface PlaceOptions {
@@ -25,8 +25,8 @@ export interface Placement {
   snapshots (queueLen?: (poolId: string) => number): PoolSnapshot[]
   /** The decision for a job: cached per §4.3.5, with readiness re-checked on every hit. */
   place (job: JobSpec, o?: PlaceOptions): PlacementDecision
-  /** The public code a `no_capacity` decision answers with (§4.3.6): why no pool could take the job. */
-  refusalCode (reasons: Readonly<Record<string, IncompatibleReason>>): NoCapacityCode
+  /** What a `no_capacity` decision answers (refusal.ts): transient or not, the code, each pool's reason. */
+  refusal (job: JobSpec, reasons: Readonly<Record<string, IncompatibleReason>>): Refusal
 }
 
 export interface PlacementDeps {
@@ -71,7 +71,8 @@ export function createPlacement (config: PlacementConfig, deps: PlacementDeps): 
         deviceMask: [...e.device_mask],
         ctxMax: ctxMaxOf(c),
         ...(c.quant ? { quantizations: [c.quant] } : {}),
-        ...(c.sampler_profile_version ? { samplerProfileVersion: c.sampler_profile_version } : {}),
+        // a pool that names no profile samples with the default one, as determinismOf says
+        samplerProfileVersion: c.sampler_profile_version ?? DEFAULT_SAMPLER_PROFILE,
         ...(e.perf_tokens_per_s !== null ? { perfTokensPerS: e.perf_tokens_per_s } : {}),
         ...(e.first_token_ms !== null ? { firstTokenMs: e.first_token_ms } : {}),
         queueLen: queueLen?.(c.id) ?? 0,
@@ -112,6 +113,6 @@ export function createPlacement (config: PlacementConfig, deps: PlacementDeps): 
       if (config.cache_ttl_ms > 0 && decision.kind === 'assigned') cache.set(key, decision, version, now)
       return decision
     },
-    refusalCode: noCapacityCode,
+    refusal: (job, reasons) => refusalOf(snapshots(), job, reasons),
   }
 }

@@ -29,6 +29,12 @@ export const ORC_ERR_POOL_MODEL_RETIRED = createError<[string]>(
   403
 )
 
+export const ORC_ERR_POOL_MODEL_REFUSED = createError<[string]>(
+  'ORC_ERR_POOL_MODEL_REFUSED',
+  'model ref %s; nothing was registered',
+  400
+)
+
 export const ORC_ERR_POOL_PERF_PROBE = createError<[number]>(
   'ORC_ERR_POOL_PERF_PROBE',
   'perf probe: /completion answered %s; the engine serves but could not be measured, so placement has no perf hints for it',

@@ -9,6 +9,7 @@ import { createPoolRegistry, type PoolRegistry, type PoolState } from './registr
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import { PoolManager, type Binder, type ManagerDeps } from './manager.js'
 import { createModelGate } from './model-gate.js'
+import { createRefGuard } from './ref-guard.js'
 import { probeHealth, spawnReplica } from './replica.js'
 import { PidFiles } from './pidfile.js'
 import { drainOnRetire } from './retire.js'
@@ -47,6 +48,11 @@ export interface PoolOptions {
   pools: PoolConfig[]
   /** Variables engines inherit beyond `ENGINE_ENV` (manifest `policy.engine_env_passthrough`). */
   engineEnv?: readonly string[]
+  /**
+   * Directories besides the catalog root that model refs sent over the API may resolve into
+   * (manifest `catalog.model_dirs`, issue 10 #1); the pools' configured refs are not confined.
+   */
+  modelDirs?: readonly string[]
   /** Where engine PID files go (manifest `server.run_dir`); absent: none are written. */
   runDir?: string
   /** Test seams: replace how replicas are spawned and probed, timers, jitter, GPU discovery. */
@@ -83,11 +89,13 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
   const spawnEngine = o.spawn ?? ((prepared, id) => spawnReplica(prepared, id, opts.engineEnv ?? []))
   for (const c of configs) {
     registry.upsert(c.id, { engine: c.engine, device_mask: [...c.devices], slots_total: c.slots_total ?? 0 })
+    const refGuard = createRefGuard({ parse: (ref) => app.models.parse(ref), root: app.catalog.store.root, dirs: opts.modelDirs ?? [], engine: c.engine })
     const inFlight = (): number => Math.max(registry.getActiveLeases(c.id), app.adapterHost.replicas(c.id).reduce((n, r) => n + r.inFlight, 0))
     managers.set(c.id, new PoolManager(c, {
       registry,
       narrate: (fields, human, level) => app.narration.narrate(fields, human, level),
-      modelGate: createModelGate(app.models, c.engine),
+      modelGate: createModelGate(app.models, c.engine, refGuard),
+      refGuard,
       provisionerFor: (engine, mode) => app.provisioners.providerFor(engine, mode),
       spawn: (prepared, id) => {
         const r = spawnEngine(prepared, id)

@@ -12,6 +12,8 @@ import type { Probe, Replica, SpawnReplica } from './replica.js'
 import type { PerfHints } from './perf.js'
 import { engineBytes, mib } from '../../lib/sizes.js'
 import { GateError } from './errors.js'
+import { withoutFileBytes } from './model-file.js'
+import { reportedVersion } from './engine-report.js'
 
 export interface Timers {
   set (fn: () => void, ms: number): unknown
@@ -37,7 +39,10 @@ export interface LaunchDeps {
   track: (r: Replica) => void
 }
 
-export interface Launched { model: ResolvedModel, prepared: PreparedEngine, replica: Replica, perf: PerfHints | null }
+/** What the engine says it is: its own version and compute mode, or null where it does not say (issue 10 #13). */
+export interface Reported { version: string | null, compute_mode: 'gpu' | 'cpu' | null }
+
+export interface Launched { model: ResolvedModel, prepared: PreparedEngine, replica: Replica, perf: PerfHints | null, reported: Reported }
 
 /** The default mode per engine (D13): llama.cpp builds from source, the others run containers. */
 export function modeOf (pool: PoolConfig): NonNullable<PoolConfig['provisioning']['mode']> {
@@ -53,7 +58,9 @@ export function externalEngine (pool: PoolConfig): PreparedEngine {
   const port = pool.provisioning.ports?.[0] ?? 8080
   return {
     engine: pool.engine,
-    version: 'external',
+    // version and compute_mode are placeholders the SDK type demands (it has no "unknown"):
+    // the pool records what the engine itself reports instead (Launched.reported, issue 10 #13)
+    version: 'unknown',
     build_ref: null,
     digest: null,
     build_flags: null,
@@ -99,6 +106,9 @@ export async function checkHostMemory (model: ResolvedModel, free: () => number)
   }
 }
 
+/** The engine's last two output lines for last_error, any file bytes they quote withheld (issue 10 #1). */
+const lastLines = (replica: Replica): string => withoutFileBytes(replica.tail().split('\n').slice(-2).join(' | '))
+
 /** Polls the health URL until 200, the startup timeout, or the process exiting. */
 export async function waitHealthy (pool: PoolConfig, replica: Replica, deps: Pick<LaunchDeps, 'probe' | 'timers' | 'nowMs'>): Promise<void> {
   const { startup_timeout_ms: limit, timeout_ms: timeout } = pool.health_check
@@ -111,7 +121,7 @@ export async function waitHealthy (pool: PoolConfig, replica: Replica, deps: Pic
       const why = info.signal ? `signal ${info.signal}` : `status ${info.code}`
       throw new GateError(
         'health',
-        `engine exited (${why}) before its health check passed${replica.tail() ? `: ${replica.tail().split('\n').slice(-2).join(' | ')}` : ''}`
+        `engine exited (${why}) before its health check passed${replica.tail() ? `: ${lastLines(replica)}` : ''}`
       )
     }
     if (await deps.probe(replica.prepared.health.url, timeout)) return
@@ -123,7 +133,8 @@ export async function waitHealthy (pool: PoolConfig, replica: Replica, deps: Pic
   }
 }
 
-export interface Target { ref: string, digest: string | null }
+/** `confined`: the ref came from a client, so it must resolve inside the model directories (issue 10 #1). */
+export interface Target { ref: string, digest: string | null, confined?: boolean }
 
 /** The configured model (D12: `provisioning.model.ref`, else the pool's `model`) and its digest. */
 export function configuredTarget (pool: PoolConfig): Target {
@@ -134,7 +145,7 @@ export function configuredTarget (pool: PoolConfig): Target {
 export async function launch (pool: PoolConfig, target: Target, replicaId: string, deps: LaunchDeps): Promise<Launched> {
   let model: ResolvedModel
   try {
-    model = await deps.modelGate(target.ref, target.digest)
+    model = await deps.modelGate(target.ref, target.digest, { confined: target.confined === true })
   } catch (err) {
     throw new GateError('model', message(err))
   }
@@ -149,7 +160,10 @@ export async function launch (pool: PoolConfig, target: Target, replicaId: strin
     throw err
   }
   const perf = await deps.measurePerf(prepared).catch(() => null)
-  return { model, prepared, replica, perf }
+  const reported: Reported = prepared.mode === 'external'
+    ? { version: await reportedVersion(prepared), compute_mode: null }
+    : { version: prepared.version, compute_mode: prepared.compute_mode }
+  return { model, prepared, replica, perf, reported }
 }
 
 export { message as errorMessage }

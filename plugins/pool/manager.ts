@@ -12,6 +12,7 @@ import { configuredTarget, errorMessage, launch, type LaunchDeps, type Launched,
 import { GateError } from './errors.js'
 import type { Replica } from './replica.js'
 import type { ResolvedModel } from './model-gate.js'
+import type { RefGuard } from './ref-guard.js'
 
 export type Narrate = (
   fields: { actor: 'pool-managerd', action: string, target: string, [k: string]: unknown },
@@ -34,6 +35,8 @@ export interface ManagerDeps extends Omit<LaunchDeps, 'track'> {
   /** True when the replica serves no task (engine-specific; falls back to inFlight() === 0). */
   replicaIdle: (replica: Replica) => Promise<boolean>
   random?: () => number
+  /** Refuses client refs outside the model directories and non-model files (issue 10 #1). */
+  refGuard?: RefGuard
 }
 
 export interface Operation {
@@ -63,6 +66,8 @@ export class PoolManager {
   private probeFailures = 0
   private closed = false
   private launching = false
+  /** A crash during a reload: its restart waits for the reload's outcome (issue 10 #1). */
+  private restartDue = false
   private readonly spawned = new Set<Replica>()
   private readonly launchDeps: LaunchDeps
   busy: 'drain' | 'reload' | null = null
@@ -118,6 +123,8 @@ export class PoolManager {
   /** One attempt through the gates with the current target; a failure schedules the next. */
   private async bringUp (why: 'preload' | 'restart'): Promise<void> {
     if (this.closed) return
+    // a reload in flight decides: its new replica serves, or the restart runs once it failed
+    if (why === 'restart' && this.busy === 'reload') { this.restartDue = true; return }
     this.launching = true
     this.patch({ state: 'Preloading', health: { live: true, ready: false } })
     this.narrate(why, `pool ${this.id} ${why === 'preload' ? 'preloads' : 'restarts'} model ${this.target.ref}`)
@@ -140,12 +147,14 @@ export class PoolManager {
       throw new GateError('bind', errorMessage(err))
     }
     this.bound = true
+    this.deps.timers.clear(this.timer) // a restart still pending (a crash during a reload) has nothing left to do
     this.launched = l
     this.replica = l.replica
     this.probeFailures = 0
     const now = this.deps.nowMs()
     this.policy.healthy(now)
     const p = l.prepared
+    const reported = l.reported
     this.patch({
       state: 'Ready',
       health: { live: true, ready: true },
@@ -154,17 +163,17 @@ export class PoolManager {
       last_heartbeat_ms: now,
       model_id: l.model.id,
       engine: p.engine,
-      engine_version: p.version,
+      engine_version: reported.version,
       engine_digest: p.digest,
       engine_catalog_id: p.engine_catalog_id,
-      compute_mode: p.compute_mode,
+      compute_mode: reported.compute_mode,
       slots_total: this.cfg.slots_total ?? slotsFromArgs(p.args),
       backoff_ms: 0,
       perf_tokens_per_s: l.perf?.perf_tokens_per_s ?? null,
       first_token_ms: l.perf?.first_token_ms ?? null,
     })
     const e = this.entry()
-    this.narrate('ready', `pool ${this.id} is Ready on ${l.model.id} (${p.compute_mode})`, {
+    this.narrate('ready', `pool ${this.id} is Ready on ${l.model.id} (${reported.compute_mode ?? 'compute mode unknown'})`, {
       why,
       device_mask: e.device_mask,
       replica_id: this.replicaId,
@@ -285,10 +294,27 @@ export class PoolManager {
     this.finish(null)
   }
 
-  /** Atomic reload to `ref`; the outcome lands in `operation` and `last_error`. */
+  /**
+   * Why a client's reload to `ref` is refused (outside the model directories, not a model
+   * file), or null; the pool's configured ref is the operator's and is not confined.
+   */
+  async refuseRef (ref: string): Promise<string | null> {
+    return this.deps.refGuard ? await this.deps.refGuard(ref, { confined: !this.isConfigured(ref) }) : null
+  }
+
+  private isConfigured (ref: string): boolean { return ref === configuredTarget(this.cfg).ref }
+
+  /**
+   * Atomic reload to `ref`; the outcome lands in `operation` and `last_error`. It succeeds
+   * only once the new target serves; after a failure, restarts use the model that served
+   * before (or the configured one), never the failed target (issue 10 #1).
+   */
   async reload (ref: string): Promise<void> {
     this.begin('reload', ref)
-    const next: Target = { ref, digest: ref === configuredTarget(this.cfg).ref ? configuredTarget(this.cfg).digest : null }
+    const configured = this.isConfigured(ref)
+    const next: Target = { ref, digest: configured ? configuredTarget(this.cfg).digest : null, confined: !configured }
+    const prev = this.target
+    this.restartDue = false
     const old = this.replica
     const serving = old !== null && this.entry().health.ready
     this.narrate('reload', `pool ${this.id} reloads to ${ref}${serving ? '; the current model serves meanwhile' : ''}`, { target_model: ref })
@@ -299,6 +325,7 @@ export class PoolManager {
       this.target = next
       await this.bringUp('preload')
       const ok = this.entry().health.ready
+      if (!ok) this.target = prev // the backoff retry bringUp scheduled runs on the previous target
       this.finish(ok ? null : this.entry().last_error)
       this.narrate('reload', ok ? `pool ${this.id} reloaded to ${ref}` : `pool ${this.id} reload to ${ref} failed`,
         { target_model: ref, ok }, ok ? 'info' : 'warn')
@@ -317,14 +344,19 @@ export class PoolManager {
     } catch (err) {
       if (this.replica === null && old.alive()) this.replica = old
       const stage = err instanceof GateError ? `${err.gate} gate` : 'start'
-      const cause = `reload to ${ref} failed at the ${stage}: ${errorMessage(err)}; still serving ${this.model?.id ?? 'the previous model'}`
+      const still = this.replica === old
+        ? `still serving ${this.model?.id ?? 'the previous model'}`
+        : `the previous engine stopped meanwhile; the pool restarts on ${this.target.ref}`
+      const cause = `reload to ${ref} failed at the ${stage}: ${errorMessage(err)}; ${still}`
       this.patch({ last_error: cause })
       this.finish(cause)
-      this.narrate('reload', `pool ${this.id} reload to ${ref} failed; the old model keeps serving`,
+      const after = this.replica === old ? 'the old model keeps serving' : 'it restarts on the old model'
+      this.narrate('reload', `pool ${this.id} reload to ${ref} failed; ${after}`,
         { target_model: ref, ok: false, last_error: cause }, 'warn')
     } finally {
       this.launching = false
     }
+    if (this.restartDue) { this.restartDue = false; if (this.replica === null) void this.bringUp('restart') }
   }
 
   /** Stops a replacement's predecessor once it serves nothing (or after the drain deadline). */

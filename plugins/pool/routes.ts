@@ -9,7 +9,7 @@ const DrainRequest = Type.Object({
   deadline_ms: Type.Integer({ minimum: 1, description: 'how long running tasks may take before the engine is force-stopped' }),
 }, { additionalProperties: false })
 const ReloadRequest = Type.Object({
-  new_model_ref: Type.String({ minLength: 1, description: 'the model to serve next (file:, a path under the model cache, or a provisioner scheme)' }),
+  new_model_ref: Type.String({ minLength: 1, description: 'the model to serve next: a path under the catalog root or catalog.model_dirs (symlinks followed), or hf:, https://, s3://, oci://' }),
 }, { additionalProperties: false })
 
 /**
@@ -54,6 +54,9 @@ export const poolRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/pools/:id/reload', { schema: { params: Params, body: ReloadRequest } }, async (req, reply) => {
     const m = managerOf(req.params.id)
+    // refused before anything reads, hashes or registers the file (issue 10 #1)
+    const refused = await m.refuseRef(req.body.new_model_ref)
+    if (refused !== null) throw new ApiError('INVALID_PARAMS', `new_model_ref: ${refused}`, { pool_id: m.id, status: 400 })
     claim(m, 'reload')
     void m.reload(req.body.new_model_ref)
     return reply.code(202).send()

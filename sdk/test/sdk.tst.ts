@@ -33,6 +33,8 @@ describe('extension descriptor', () => {
       apiVersion: number
       optionsSchema: TSchema
       engines?: string[]
+      handles?: Array<{ engine: string, mode: ProvisioningMode }>
+      checkPool?: (pool: PoolConfig) => Array<{ path: string, message: string }>
       description?: string
     }>()
   })

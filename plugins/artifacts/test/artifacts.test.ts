@@ -28,7 +28,7 @@ t.test('POST → 201, id = digest = sha256 of canonical JSON; GET returns the co
   t.same(JSON.parse(readFileSync(join(root, 'art', ref.id.slice(7)), 'utf8')).content, body.content)
 })
 
-t.test('GET unknown or malformed ids → 404; bad bodies → 400 (scenario 56)', async (t) => {
+t.test('GET unknown or malformed ids → 404; bad bodies → 400, over the limit 413 (scenario 56)', async (t) => {
   const { app } = await build(t, { catalog: { root: t.testdir(), artifacts_store: 'memory', artifacts_body_limit_bytes: 2048 } })
   t.equal(app.artifacts.kind, 'memory')
   t.equal(app.artifacts.root, null)
@@ -42,7 +42,7 @@ t.test('GET unknown or malformed ids → 404; bad bodies → 400 (scenario 56)',
     t.equal(r.statusCode, 400, JSON.stringify(payload))
   }
   const big = await app.inject({ method: 'POST', url: '/v1/artifacts', payload: { kind: 'trace', content: { x: 'y'.repeat(4096) } } })
-  t.equal(big.statusCode, 400, 'over the artifacts body limit')
+  t.equal(big.statusCode, 413, 'over the artifacts body limit (issue 10 #9)')
   t.equal(big.json().code, 'INVALID_PARAMS')
   const withAll = await app.inject({
     method: 'POST',

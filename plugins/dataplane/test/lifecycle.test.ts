@@ -63,7 +63,6 @@ t.test('D23, D24: adapter faults reach the stream as error frames with engine; I
     [{ fail_after_tokens: { n: 1, kind: 'DECODE_TIMEOUT' } }, 'DECODE_TIMEOUT', 1],
     [{ fail_after_tokens: { n: 2, kind: 'WORKER_RESET' } }, 'WORKER_RESET', 2],
     [{ drop_after_tokens: 1 }, 'WORKER_RESET', 1],
-    [{ fail_before_start: 'POOL_UNAVAILABLE' }, 'POOL_UNAVAILABLE', 0],
   ]
   const h = await f0(t, { mock: { tokens: undefined } })
   for (const [plan, code, tokens] of cases) {

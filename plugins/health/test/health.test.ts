@@ -22,15 +22,15 @@ t.test('/readyz is 503 with each pool state until every pool is Ready (ORCH-3421
   t.same(res.json(), {
     ready: false,
     pools: [
-      { id: 'a', engine: 'fixture', state: 'Unready', ready: false, draining: false, last_error: null },
-      { id: 'b', engine: 'fixture', state: 'Unready', ready: false, draining: false, last_error: null },
+      { id: 'a', state: 'Unready', ready: false },
+      { id: 'b', state: 'Unready', ready: false },
     ],
   })
   app.pool.registry.upsert('a', { state: 'Ready', health: { live: true, ready: true } })
   app.pool.registry.setLastError('b', 'health probe timed out after 120000 ms')
   res = await app.inject({ url: '/readyz' })
   t.equal(res.statusCode, 503, 'one pool is still not ready')
-  t.match(res.json().pools[1], { id: 'b', ready: false, last_error: 'health probe timed out after 120000 ms' })
+  t.same(res.json().pools[1], { id: 'b', state: 'Unready', ready: false }, 'the cause is on GET /v1/pools/b/health, not here (issue 10 #12)')
   app.pool.registry.upsert('b', { state: 'Ready', health: { live: true, ready: true } })
   res = await app.inject({ url: '/readyz' })
   t.equal(res.statusCode, 200)

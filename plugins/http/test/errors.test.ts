@@ -90,7 +90,7 @@ t.test('schema failures are 400 INVALID_PARAMS naming each field, with the engin
   t.notOk(missing.json().engine, 'no engine when the body has none')
 })
 
-t.test('malformed JSON and oversized bodies are the client\'s fault: 400 INVALID_PARAMS (spec §1.1)', async (t) => {
+t.test('malformed JSON, oversized bodies, a missing content type are the client\'s fault: INVALID_PARAMS 400/413/415 (§1.1, issue 10 #9)', async (t) => {
   const a = await app(t)
   const bad = await a.inject({ method: 'POST', url: '/tasks', headers: { 'content-type': 'application/json' }, payload: '{"task_id":' })
   t.same([bad.statusCode, bad.json().code], [400, 'INVALID_PARAMS'])
@@ -100,7 +100,11 @@ t.test('malformed JSON and oversized bodies are the client\'s fault: 400 INVALID
     headers: { 'content-type': 'application/json' },
     payload: JSON.stringify({ x: 'y'.repeat(4096) }),
   })
-  t.same([big.statusCode, big.json().code], [400, 'INVALID_PARAMS'])
+  t.same([big.statusCode, big.json().code], [413, 'INVALID_PARAMS'])
+  t.match(big.json().message, /over this route's limit of 1024 bytes/)
+  const untyped = await a.inject({ method: 'POST', url: '/tasks', payload: Buffer.from('{"ctx":0}') })
+  t.same([untyped.statusCode, untyped.json().code], [415, 'INVALID_PARAMS'], 'no content type')
+  t.match(untyped.json().message, /Content-Type: application\/json/)
 })
 
 t.test('an unexpected exception is 500 INTERNAL without its internals', async (t) => {

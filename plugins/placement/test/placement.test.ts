@@ -1,25 +1,8 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { canonicalJson } from '../../../lib/canonical.js'
-import { capAtLeast, decide, incompatibility, noCapacityCode, type JobSpec, type PoolSnapshot } from '../placement.js'
-
-const pool = (id: string, extra: Partial<PoolSnapshot> = {}): PoolSnapshot => ({
-  id,
-  engine: 'llamacpp',
-  modelId: 'm0',
-  live: true,
-  ready: true,
-  draining: false,
-  slotsTotal: 4,
-  slotsFree: 4,
-  vramTotalBytes: 16e9,
-  vramFreeBytes: 8e9,
-  ctxMax: 8192,
-  queueLen: 0,
-  deviceMask: [0],
-  ...extra,
-})
-const job: JobSpec = { engine: 'llamacpp', modelId: 'm0', requiredCtx: 2048, priority: 'interactive' }
+import { capAtLeast, decide, incompatibility, type JobSpec, type PoolSnapshot } from '../placement.js'
+import { job, pool } from './snapshots.js'
 
 t.test('feasibility prefilter names the first failing requirement (ORCH-3411, §4.3.2)', async (t) => {
   const cases: Array<[Partial<PoolSnapshot>, Partial<JobSpec>, string | undefined]> = [
@@ -31,7 +14,7 @@ t.test('feasibility prefilter names the first failing requirement (ORCH-3411, §
     [{ draining: true }, {}, 'DRAINING'],
     [{ ctxMax: 1024 }, {}, 'CTX'],
     [{ vramFreeBytes: 1 }, { estKvBytes: 2 }, 'VRAM'],
-    [{}, { requirements: { minVramBytes: 32e9 } }, 'VRAM'],
+    [{}, { requirements: { minVramBytes: 32e9 } }, 'VRAM_TOTAL'],
     [{ computeCapability: '7.5' }, { requirements: { minComputeCap: '8.0' } }, 'COMPUTE_CAP'],
     [{ computeCapability: '8.6' }, { requirements: { minComputeCap: '8.0' } }, undefined],
     [{}, { requirements: { minComputeCap: '8.0' } }, 'COMPUTE_CAP'],
@@ -153,13 +136,7 @@ t.test('property: shuffling the pool input never changes the decision, under bot
     }), { numRuns: 400 })
 })
 
-t.test('no_capacity maps to the public code (§4.3.2, D18)', async (t) => {
-  t.equal(noCapacityCode({}), 'POOL_UNAVAILABLE', 'no pools at all')
-  t.equal(noCapacityCode({ a: 'ENGINE', b: 'MODEL' }), 'POOL_UNAVAILABLE', 'none serves the engine and model')
-  t.equal(noCapacityCode({ a: 'NOT_READY', b: 'DRAINING', c: 'ENGINE' }), 'POOL_UNREADY')
-  t.equal(noCapacityCode({ a: 'CTX', c: 'MODEL' }), 'INVALID_PARAMS')
-  t.equal(noCapacityCode({ a: 'VRAM', b: 'VRAM' }), 'REPLICA_EXHAUSTED')
-  t.equal(noCapacityCode({ a: 'VRAM', b: 'NOT_READY' }), 'POOL_UNAVAILABLE', 'a mix is unavailable')
+t.test('no_capacity keeps each pool\'s reason (§4.3.2)', async (t) => {
   const d = decide([pool('a', { ready: false }), pool('b', { engine: 'vllm' })], job)
   t.same(d, { kind: 'no_capacity', reasons: { a: 'NOT_READY', b: 'ENGINE' } })
 })

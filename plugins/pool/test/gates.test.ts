@@ -73,13 +73,11 @@ t.test('a failing engine gate names the engine cause (scenario 6)', async (t) =>
   t.equal(e.health.ready, false)
 })
 
-t.test('no provider for the pool\'s (engine, mode) is an engine-gate failure that says what to enable', async (t) => {
+t.test('issue 10 #14: no provider for the pool\'s (engine, mode) is refused at boot, before any pool starts, saying what to enable', async (t) => {
   const root = await modelDir(t, { 'a.json': {} })
-  const { app } = await buildPools(t, [fastPool('p', 'a.json', {
+  await t.rejects(buildPools(t, [fastPool('p', 'a.json', {
     provisioning: { mode: 'container', container: { image: 'x' }, compute_policy: 'cpu-only', model: { ref: 'a.json' } },
-  })], root)
-  const e = await waitFor('the failure', () => app.pool.registry.get('p')?.last_error ? app.pool.registry.get('p') : undefined)
-  t.equal(e.last_error, 'engine gate: no enabled provider handles engine fixture in mode container; enable one under providers')
+  })], root), { message: /\/pools\/0\/provisioning\/mode: pool p: no enabled provider handles engine "fixture" in mode "container"/ })
 })
 
 t.test('a health probe that never passes fails the health gate after the startup timeout, and the process is stopped (scenario 7)', async (t) => {

@@ -86,7 +86,7 @@ t.test('reload of a drained pool starts it on the new model and clears draining'
   await waitFor('the outcome', () => app.pool.manager('p')!.operation?.state === 'succeeded')
 })
 
-t.test('reload of a pool that cannot start reports the failure and keeps retrying the new target', async (t) => {
+t.test('reload of a pool that cannot start reports the failure; its retries stay on the configured target, never the failed one (issue 10 #1)', async (t) => {
   const root = await modelDir(t, { 'a.json': { prepare_error: 'broken' } })
   const { app } = await buildPools(t, [fastPool('p', 'a.json')], root)
   // three failures open the breaker (fastPool): no retry runs, so the reload cannot race one
@@ -95,7 +95,7 @@ t.test('reload of a pool that cannot start reports the failure and keeps retryin
     'a reload is the operator\'s way out of an open breaker')
   await waitFor('the outcome', () => app.pool.manager('p')!.operation?.state === 'failed')
   t.match(app.pool.manager('p')!.operation, { error: /^model gate: .*missing\.json does not exist/ })
-  t.equal(app.pool.manager('p')!.targetRef, 'missing.json')
+  t.equal(app.pool.manager('p')!.targetRef, 'a.json')
 })
 
 t.test('control routes: 404 for an unknown pool, 400 for a bad body (D16)', async (t) => {
