@@ -27,6 +27,7 @@ import dataplane from '../plugins/dataplane/index.js'
 import health from '../plugins/health/index.js'
 import http from '../plugins/http/index.js'
 import { API_VERSION } from '../sdk/api.js'
+import { openaiRoutes } from '../plugins/openai/index.js'
 import { dataPlaneRoutes } from '../plugins/dataplane/routes.js'
 import { sessionRoutes } from '../plugins/sessions/routes.js'
 import { poolRoutes } from '../plugins/pool/routes.js'
@@ -35,7 +36,7 @@ import { artifactRoutes } from '../plugins/artifacts/routes.js'
 import { capabilitiesRoute } from '../plugins/adapters/routes.js'
 
 /** The route plugins mounted under `/v1`, in registration order; each lives in the plugin it serves. */
-const API_ROUTES: FastifyPluginAsyncTypebox[] = [dataPlaneRoutes, sessionRoutes, poolRoutes, catalogRoutes, artifactRoutes, capabilitiesRoute]
+const API_ROUTES: FastifyPluginAsyncTypebox[] = [dataPlaneRoutes, sessionRoutes, poolRoutes, catalogRoutes, artifactRoutes, capabilitiesRoute, openaiRoutes]
 
 export interface BuildOptions extends ResolveOptions {
   /** The process logger; built from `manifest.server` when absent. */

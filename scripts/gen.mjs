@@ -1,11 +1,12 @@
 // Regenerates every checked-in artifact derived from code: the manifest JSON Schema, the
-// metrics contract and the README configuration reference. Run with `npm run gen`
+// metrics contract, the README configuration reference and the OpenAI parameter table. Run with `npm run gen`
 // (it builds first); tests fail when any of these drifts from the code.
 import { readFile, writeFile } from 'node:fs/promises'
 import { manifestJsonSchema } from '../dist/core/manifest-schema-doc.js'
 import { configReference } from '../dist/core/config-reference.js'
 import { contractDocument } from '../dist/plugins/metrics/contract.js'
-import { spliceReference } from '../dist/core/readme-block.js'
+import { spliceBlock, spliceReference } from '../dist/core/readme-block.js'
+import { honourTable } from '../dist/plugins/openai/honour.js'
 
 const writeIfChanged = async (file, text) => {
   const old = await readFile(file, 'utf8').catch(() => '')
@@ -14,4 +15,4 @@ const writeIfChanged = async (file, text) => {
 
 await writeIfChanged('schemas/manifest.schema.json', `${JSON.stringify(manifestJsonSchema(), null, 2)}\n`)
 await writeIfChanged('specs/metrics.lint.json', `${JSON.stringify(contractDocument(), null, 2)}\n`)
-await writeIfChanged('README.md', spliceReference(await readFile('README.md', 'utf8'), configReference()))
+await writeIfChanged('README.md', spliceBlock(spliceReference(await readFile('README.md', 'utf8'), configReference()), 'openai-params', honourTable()))

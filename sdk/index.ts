@@ -8,7 +8,7 @@ import type { Narrator } from './narration.js'
 import type { ProvisionerRegistry } from './provisioner.js'
 
 export { EXTENSION_API, type ExtensionKind, type ExtensionDescriptor } from './extension.js'
-export { TaskRequest, type Workload, type Priority } from './task.js'
+export { TaskRequest, TaskSubmission, TASK_DEFAULTS, type Workload, type Priority } from './task.js'
 export type {
   WorkerErrorKind, WorkerHealth, WorkerProps, WorkerErrorData, StartedData, EndData, TokenEvent, CallOpts, SubmitOpts, WorkerAdapter,
   CapabilitySnapshot, EngineMetricsSnapshot, AdapterBinding, AdapterFactory, AdapterRegistry, EngineCapability, ReplicaStatus, AdapterHost,

@@ -4,18 +4,18 @@ import { Uuid } from './schema-helpers.js'
 const INT32 = 2_147_483_647
 const SafeInt = (o: Record<string, unknown> = {}) => Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, ...o })
 
-/**
- * The public task (OrchQueue v1 TaskRequest, spec api-and-core.md §2.1): the body of
- * `POST /v1/tasks` as the route validates it, and what an adapter receives to stream.
- */
-export const TaskRequest = Type.Object({
+const WORKLOADS = ['completion', 'embedding', 'rerank'] as const
+const PRIORITIES = ['interactive', 'batch'] as const
+
+/** Every field of a task, as the filled-in request has it. */
+const fields = {
   task_id: Uuid('unique per server lifetime; resubmitting the same body replays the first answer'),
   session_id: Uuid('created on first use'),
-  workload: Type.Enum(['completion', 'embedding', 'rerank']),
+  workload: Type.Enum(WORKLOADS),
   model_ref: Type.String({ minLength: 1, description: 'hf:org/repo[/file.gguf], file:/abs, a relative path, https://, s3://, oci://' }),
   engine: Type.String({ minLength: 1, maxLength: 32, description: 'a built-in engine or one registered by an adapter extension' }),
   ctx: Type.Integer({ minimum: 0, maximum: INT32, description: '0 = the pool default' }),
-  priority: Type.Enum(['interactive', 'batch']),
+  priority: Type.Enum(PRIORITIES),
   seed: Type.Optional(SafeInt()),
   determinism: Type.Optional(Type.Enum(['strict', 'best_effort'])),
   sampler_profile_version: Type.Optional(Type.String({ minLength: 1 })),
@@ -25,8 +25,58 @@ export const TaskRequest = Type.Object({
   deadline_ms: SafeInt({ description: 'relative budget in ms from admission; must be > 0' }),
   expected_tokens: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32 })),
   kv_hint: Type.Optional(Type.Enum(['reuse', 'cold'])),
+  stop: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+    maxItems: 4,
+    description: 'stop sequences (issue 11): generation ends before the first one, which is not in the output; engines that cannot honour them refuse the task',
+  })),
+  messages: Type.Optional(Type.Array(Type.Object({
+    role: Type.Enum(['system', 'user', 'assistant']),
+    content: Type.String(),
+  }, { additionalProperties: false }), {
+    minItems: 1,
+    maxItems: 512,
+    description: 'a chat (issue 11), instead of `prompt`: the engine renders it with the model\'s own chat template and continues as the assistant',
+  })),
+}
+
+/**
+ * The public task (OrchQueue v1 TaskRequest, spec api-and-core.md §2.1) once admission has
+ * filled in what the client left out: what the task is, what its replay is compared on (D11)
+ * and what an adapter receives to stream. Every field the wire body may omit is set here.
+ */
+export const TaskRequest = Type.Object(fields)
+
+/** The defaults admission fills in that do not depend on the server's configuration (issue 11 item 4). */
+export const TASK_DEFAULTS = { workload: 'completion', ctx: 0, priority: 'interactive' } as const
+
+/**
+ * The body of `POST /v1/tasks` (issue 11 item 4): the same fields, of which only `model_ref`
+ * is required. A full body valid before stays valid and means the same; an omitted field gets
+ * the default its description names. The `default` keywords are documentation (OpenAPI):
+ * admission fills the same values itself, so `app.dataplane.admit` callers get them too.
+ */
+export const TaskSubmission = Type.Object({
+  ...fields,
+  task_id: Type.Optional(Uuid('unique per server lifetime; resubmitting the same body replays the first answer. ' +
+    'Absent: the server generates a random UUID, returned in the 202 body and its Location header')),
+  session_id: Type.Optional(Uuid('created on first use. Absent: a fresh session of its own (it then holds this one task); ' +
+    'send the same id to group tasks (KV reuse, turns, budgets)')),
+  workload: Type.Optional(Type.Enum(WORKLOADS, { default: TASK_DEFAULTS.workload })),
+  engine: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 32,
+    description: 'a built-in engine or one registered by an adapter extension. Absent: the engine of the configured pools ' +
+      'whose model is model_ref, when exactly one engine serves it (several: 400 naming /engine and listing them)',
+  })),
+  ctx: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32, default: TASK_DEFAULTS.ctx, description: '0 = the pool default' })),
+  priority: Type.Optional(Type.Enum(PRIORITIES, { default: TASK_DEFAULTS.priority })),
+  max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: INT32, description: 'absent: the server default (manifest tasks.default_max_tokens)' })),
+  deadline_ms: Type.Optional(SafeInt({
+    description: 'relative budget in ms from admission; must be > 0. Absent: the server default (manifest tasks.default_deadline_ms)',
+  })),
 })
 
 export type TaskRequest = Static<typeof TaskRequest>
+export type TaskSubmission = Static<typeof TaskSubmission>
 export type Workload = TaskRequest['workload']
 export type Priority = TaskRequest['priority']

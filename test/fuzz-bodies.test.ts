@@ -93,7 +93,7 @@ t.test('issue 10: every malformed task, catalog or reload body is a 4xx naming t
         deadline_ms: 'integer',
         inputs: 'array',
       },
-      required: ['task_id', 'session_id', 'workload', 'model_ref', 'engine', 'ctx', 'priority', 'max_tokens', 'deadline_ms'],
+      required: ['model_ref'],
     },
     {
       name: 'catalog',

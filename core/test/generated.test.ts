@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs'
 import { fromRoot } from '../../lib/package-root.js'
 import { manifestJsonSchema } from '../manifest-schema-doc.js'
 import { configReference } from '../config-reference.js'
-import { referenceIn, spliceReference, REFERENCE_END, REFERENCE_START } from '../readme-block.js'
+import { blockIn, referenceIn, spliceReference, REFERENCE_END, REFERENCE_START } from '../readme-block.js'
+import { honourTable } from '../../plugins/openai/index.js'
 
 t.test('schemas/manifest.schema.json is the generated schema (OC-CONFIG-6010; regenerate with npm run gen)', async (t) => {
   const text = `${JSON.stringify(manifestJsonSchema(), null, 2)}\n`
@@ -28,4 +29,10 @@ t.test('the README configuration reference is generated from the schema', async 
   t.throws(() => spliceReference('no markers', 'x'), /needs the markers/)
   t.equal(referenceIn('no markers'), undefined)
   t.equal(spliceReference(`a\n${REFERENCE_START}\nold\n${REFERENCE_END}\nb`, 'new'), `a\n${REFERENCE_START}\nnew\n${REFERENCE_END}\nb`)
+})
+
+t.test('issue 11: the README table of OpenAI parameters is generated from the honour-or-reject rules', async (t) => {
+  const readme = readFileSync(fromRoot('README.md'), 'utf8')
+  t.equal(blockIn(readme, 'openai-params'), honourTable())
+  t.match(honourTable(), /\| `temperature` \| 0 \(greedy decoding, sampler profile v1\) \|/)
 })

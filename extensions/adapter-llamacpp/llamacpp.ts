@@ -67,7 +67,7 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
       slots_total: p.total_slots ?? null,
       engine_version: p.build_info ?? options.engine_version ?? null,
       supported_workloads: ['completion'],
-      features: { streaming: true, cancel: true, seed: true, metrics_scrape: true, tokenize: true },
+      features: { streaming: true, cancel: true, seed: true, stop: true, chat: true, metrics_scrape: true, tokenize: true },
     }
   }
 
@@ -75,9 +75,14 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
     engine: 'llamacpp',
     baseUrl: base,
     headers,
-    open (req, d) {
+    async open (req, d) {
+      // a chat: the engine renders it with the model's own template (llama-server, and the
+      // embedded worker, answer POST /apply-template), then continues it as a completion
+      const prompt = req.messages !== undefined
+        ? (await client.json<{ prompt: string }>(`${base}/apply-template`, { method: 'POST', body: { messages: req.messages }, headers })).prompt
+        : req.prompt ?? (req.inputs ?? []).join('\n')
       const body: Record<string, unknown> = {
-        prompt: req.prompt ?? (req.inputs ?? []).join('\n'),
+        prompt,
         n_predict: req.max_tokens,
         stream: true,
         seed: d.seed,
@@ -85,7 +90,7 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
         top_k: 1,
         top_p: 1,
         min_p: 0,
-        stop: [],
+        stop: req.stop ?? [],
       }
       if (d.strict) body.cache_prompt = false
       return { path: '/completion', body, frame: (data, event, sink) => frame(data, event, sink, req.session_id) }

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot, WorkerHealth } from '../../sdk/index.js'
 import type { EngineProtocol } from '../../lib/adapter-kit/protocol.js'
+import { stopField } from '../../lib/adapter-kit/request-fields.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
 import { callOpts, probe, trimSlash } from '../../lib/adapter-kit/control.js'
@@ -49,7 +50,7 @@ export function openAiProtocol (binding: AdapterBinding, options: OpenAiOptions,
     slots_total: options.concurrency ?? null,
     engine_version: model,
     supported_workloads: ['completion'],
-    features: { streaming: true, cancel: true, seed: 'best_effort', remote: true },
+    features: { streaming: true, cancel: true, seed: 'best_effort', stop: options.api !== 'responses', chat: options.api === 'chat', remote: true },
   })
 
   return {
@@ -58,7 +59,15 @@ export function openAiProtocol (binding: AdapterBinding, options: OpenAiOptions,
     headers,
     open (req, d) {
       const prompt = req.prompt ?? (req.inputs ?? []).join('\n')
-      const common = { model, stream: true, stream_options: { include_usage: true }, temperature: 0, top_p: 1, seed: d.seed }
+      const common = {
+        model,
+        stream: true,
+        stream_options: { include_usage: true },
+        temperature: 0,
+        top_p: 1,
+        seed: d.seed,
+        ...stopField(req),
+      }
       if (options.api === 'responses') {
         // the Responses API takes no seed and no stream_options
         return responsesStream('/responses', { model, input: prompt, max_output_tokens: req.max_tokens, stream: true, temperature: 0, top_p: 1 })
@@ -68,7 +77,7 @@ export function openAiProtocol (binding: AdapterBinding, options: OpenAiOptions,
           engine: 'openai',
           api: 'chat',
           path: '/chat/completions',
-          body: { ...common, messages: [{ role: 'user', content: prompt }], max_completion_tokens: req.max_tokens },
+          body: { ...common, messages: req.messages ?? [{ role: 'user', content: prompt }], max_completion_tokens: req.max_tokens },
           stopMeans: 'stop',
         })
         : openAiStream({

@@ -7,6 +7,7 @@ import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
 import { callOpts, frameJson, num, probe, text, trimSlash } from '../../lib/adapter-kit/control.js'
+import { stopField } from '../../lib/adapter-kit/request-fields.js'
 
 export const TgiOptions = Strict({ http: HttpOptions, ...SecretOptions })
 export type TgiOptions = Static<typeof TgiOptions>
@@ -41,7 +42,7 @@ export function tgiProtocol (binding: AdapterBinding, options: TgiOptions, { cli
       slots_total: i.max_concurrent_requests ?? null,
       engine_version: versionOf(i),
       supported_workloads: ['completion'],
-      features: { streaming: true, cancel: true, seed: true, batching: 'continuous', model_sha: i.model_sha ?? null },
+      features: { streaming: true, cancel: true, seed: true, stop: true, chat: false, batching: 'continuous', model_sha: i.model_sha ?? null },
     }
   }
 
@@ -71,7 +72,13 @@ export function tgiProtocol (binding: AdapterBinding, options: TgiOptions, { cli
       // profile v1 on TGI: greedy through do_sample:false; TGI rejects temperature 0 and top_p 1 (422)
       const body = {
         inputs: req.prompt ?? (req.inputs ?? []).join('\n'),
-        parameters: { max_new_tokens: req.max_tokens, do_sample: false, seed: d.seed, details: true },
+        parameters: {
+          max_new_tokens: req.max_tokens,
+          do_sample: false,
+          seed: d.seed,
+          details: true,
+          ...stopField(req),
+        },
       }
       return { path: '/generate_stream', body, frame }
     },

@@ -64,7 +64,7 @@ export function tritonProtocol (binding: AdapterBinding, options: TritonOptions,
       slots_total: config.max_batch_size && config.max_batch_size > 0 ? config.max_batch_size : null,
       engine_version: v,
       supported_workloads: ['completion'],
-      features: { streaming: true, cancel: true, seed: true, metrics_scrape: true, grpc: false },
+      features: { streaming: true, cancel: true, seed: true, stop: false, chat: false, metrics_scrape: true, grpc: false },
     }
   }
 

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot } from '../../sdk/index.js'
 import type { EngineProtocol } from '../../lib/adapter-kit/protocol.js'
+import { stopField } from '../../lib/adapter-kit/request-fields.js'
 import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
@@ -45,7 +46,7 @@ export function vllmProtocol (binding: AdapterBinding, options: VllmOptions, { c
       slots_total: options.max_num_seqs ?? null,
       engine_version: version.version ?? null,
       supported_workloads: ['completion'],
-      features: { streaming: true, cancel: true, seed: true, metrics_scrape: true, batching: 'continuous' },
+      features: { streaming: true, cancel: true, seed: true, stop: true, chat: options.api === 'chat', metrics_scrape: true, batching: 'continuous' },
     }
   }
 
@@ -55,13 +56,22 @@ export function vllmProtocol (binding: AdapterBinding, options: VllmOptions, { c
     headers,
     open (req, d) {
       const prompt = req.prompt ?? (req.inputs ?? []).join('\n')
-      const common = { model, max_tokens: req.max_tokens, stream: true, stream_options: { include_usage: true }, temperature: 0, top_p: 1, seed: d.seed }
+      const common = {
+        model,
+        max_tokens: req.max_tokens,
+        stream: true,
+        stream_options: { include_usage: true },
+        temperature: 0,
+        top_p: 1,
+        seed: d.seed,
+        ...stopField(req),
+      }
       return options.api === 'chat'
         ? openAiStream({
           engine: 'vllm',
           api: 'chat',
           path: '/v1/chat/completions',
-          body: { ...common, messages: [{ role: 'user', content: prompt }] },
+          body: { ...common, messages: req.messages ?? [{ role: 'user', content: prompt }] },
           stopMeans: 'eos-unless-stop-reason',
         })
         : openAiStream({

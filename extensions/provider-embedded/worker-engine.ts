@@ -4,6 +4,7 @@
  * AbortSignal, and the counters llama-server exposes on `/metrics`. No HTTP here.
  */
 import { engineVersion } from './version.js'
+import { applyTemplate as applyChatTemplate, type ChatMessage } from './chat-template.js'
 import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp'
 import { ORC_ERR_EMBEDDED_NO_GPU_BACKEND, ORC_ERR_EMBEDDED_SHUTTING_DOWN } from './errors.js'
 
@@ -117,6 +118,11 @@ export class WorkerEngine {
 
   detokenize (tokens: readonly Token[]): string {
     return this.model!.detokenize(tokens)
+  }
+
+  /** The chat as the model's own template renders it, ready for a completion (issue 11). */
+  applyTemplate (messages: readonly ChatMessage[]): string {
+    return applyChatTemplate(this.model!, messages)
   }
 
   /** Waits (FIFO) for a free slot; an abort while waiting removes the request from the line. */

@@ -1,7 +1,7 @@
 /**
  * The llama-server HTTP API subset the embedded worker serves (decision 2; shapes and quirks
  * from spec embedded-engine.md §5): GET /health, /props, /slots, /metrics; POST /completion
- * (JSON and SSE) and /tokenize. Plain node:http: a handful of routes needs no framework, and
+ * (JSON and SSE), /tokenize and /apply-template. Plain node:http: a handful of routes needs no framework, and
  * the worker starts faster without one.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -9,6 +9,7 @@ import type { Token } from 'node-llama-cpp'
 import type { CompletionParams, WorkerEngine } from './worker-engine.js'
 import { completionBody, prometheusText, propsBody, slotsBody } from './worker-shapes.js'
 import { ORC_ERR_EMBEDDED_CLIENT_GONE } from './errors.js'
+import { chatMessages } from './chat-template.js'
 
 export interface HttpOptions { alias: string, metrics: boolean }
 
@@ -118,6 +119,12 @@ async function tokenize (engine: WorkerEngine, req: IncomingMessage, res: Reply)
   send(res, 200, { tokens: b.with_pieces === true ? tokens.map((id) => ({ id, piece: engine.detokenize([id]) })) : tokens })
 }
 
+/** `POST /apply-template` as llama-server answers it: `{messages}` → `{prompt}` by the model's own template. */
+async function applyTemplate (engine: WorkerEngine, req: IncomingMessage, res: Reply): Promise<void> {
+  const b = await readJson(req)
+  send(res, 200, { prompt: engine.applyTemplate(chatMessages(b.messages)) })
+}
+
 /** `POST /slots/{id}?action=erase` as llama-server answers it; save/restore are not offered. */
 async function slotErase (engine: WorkerEngine, id: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
   req.resume()
@@ -153,6 +160,7 @@ export function createWorkerServer (engine: WorkerEngine, opts: HttpOptions): Se
           return
         case 'POST /completion': case 'POST /completions': return completion(engine, opts.alias, req, res)
         case 'POST /tokenize': return tokenize(engine, req, res)
+        case 'POST /apply-template': return applyTemplate(engine, req, res)
         default:
           req.resume()
           return sendError(res, 404, 'File Not Found')

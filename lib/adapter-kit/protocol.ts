@@ -36,7 +36,8 @@ export interface EngineProtocol {
   baseUrl: string
   /** Sent on every call (credentials); never logged. */
   headers?: Record<string, string>
-  open (req: TaskRequest, d: Determinism): GenerationStream
+  /** May ask the engine first (a chat's template), hence the promise; its UpstreamErrors are the task's. */
+  open (req: TaskRequest, d: Determinism): GenerationStream | Promise<GenerationStream>
   health (o?: CallOpts): Promise<WorkerHealth>
   props (o?: CallOpts): Promise<WorkerProps>
   /** Uncached; the kit caches the first success. */

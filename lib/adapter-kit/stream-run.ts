@@ -149,7 +149,7 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
     if (!isKnownProfile(d.profile)) {
       throw new UpstreamError('unsupported_request', `sampler profile "${d.profile}" is unknown to the ${engine} adapter (known: v1)`)
     }
-    const stream = this.stream = ctx.protocol.open(req, d)
+    const stream = this.stream = await ctx.protocol.open(req, d)
     const versionP = ctx.engineVersion({ signal: run.controller.signal }).catch(() => 'unknown')
     const res = await ctx.client.stream(`${ctx.protocol.baseUrl}${stream.path}`, {
       body: stream.body,

@@ -2,18 +2,18 @@ import type { EngineCapability } from '../../sdk/adapter.js'
 import { ApiError, type ErrorKind } from '../../sdk/api.js'
 import { determinismOf, type Determinism } from '../../sdk/determinism.js'
 import type { TaskRequest } from '../../sdk/task.js'
-import { canonicalJson } from '../../lib/canonical.js'
 import type { Clock } from '../../lib/clock.js'
 import type { Placement, Refusal } from '../placement/index.js'
 import type { PoolRegistry } from '../pool/index.js'
 import type { Reservation, Session, SessionStore } from '../sessions/index.js'
 import { frame } from './event-log.js'
+import { fillTask, type TaskDefaults } from './fill.js'
 import { jobOf } from './job.js'
 import type { TaskLifecycle } from './lifecycle.js'
 import type { PoolView } from './pools.js'
 import { backoffMs, estimateTokens, predictedStartMs, retryAfterMs, type PoolStats } from './predict.js'
 import type { Scheduler } from './scheduler.js'
-import type { QueueDefaults } from './schema.js'
+import { DEFAULT_DEADLINE_MS, DEFAULT_MAX_TOKENS, type QueueDefaults } from './schema.js'
 import type { AdmissionBody, TaskStore } from './tasks.js'
 import type { Telemetry } from './telemetry.js'
 import type { Throttle } from './throttle.js'
@@ -42,7 +42,12 @@ export interface AdmissionDeps {
   queue: QueueDefaults
   costPerToken: number
   eventLogMaxFrames: number
+  /** max_tokens and deadline_ms of a body that omits them (issue 11); absent: the manifest's default values. */
+  taskDefaults?: TaskDefaults
 }
+
+/** `tasks.default_max_tokens` and `tasks.default_deadline_ms` as the manifest schema defaults them. */
+const SCHEMA_TASK_DEFAULTS: TaskDefaults = { max_tokens: DEFAULT_MAX_TOKENS, deadline_ms: DEFAULT_DEADLINE_MS }
 
 /** Everything the checks decided: the task goes to `poolId`, nothing can refuse it any more. */
 interface Plan {
@@ -60,13 +65,17 @@ interface Plan {
 
 /** The fields of TaskRequest that make two submissions "the same" (§6 D11); unknown fields are ignored. */
 const TASK_FIELDS = ['task_id', 'session_id', 'workload', 'model_ref', 'engine', 'ctx', 'priority', 'seed', 'determinism',
-  'sampler_profile_version', 'prompt', 'inputs', 'max_tokens', 'deadline_ms', 'expected_tokens', 'kv_hint'] as const
+  'sampler_profile_version', 'prompt', 'inputs', 'max_tokens', 'deadline_ms', 'expected_tokens', 'kv_hint', 'stop', 'messages'] as const
 
-export function pickTaskRequest (body: Record<string, unknown>): TaskRequest {
+export function pickTaskRequest (body: Record<string, unknown>): Partial<TaskRequest> {
   const out: Record<string, unknown> = {}
   for (const k of TASK_FIELDS) if (body[k] !== undefined) out[k] = body[k]
-  return out as TaskRequest
+  return out as Partial<TaskRequest>
 }
+
+/** Says so when a refused value is the server's default rather than the client's (issue 11). */
+const byDefault = (defaulted: ReadonlySet<keyof TaskRequest>, field: 'max_tokens' | 'deadline_ms'): string =>
+  defaulted.has(field) ? ` (the server default tasks.default_${field}; send ${field} to choose)` : ''
 
 const invalid = (message: string, engine: string): ApiError => new ApiError('INVALID_PARAMS', message, { engine })
 
@@ -74,12 +83,14 @@ const invalid = (message: string, engine: string): ApiError => new ApiError('INV
  * Admission (spec api-and-core.md §2.1): the checks in the spec's order, the first failure
  * wins and nothing is enqueued, reserved or counted as a turn on failure (ORCH-3014); then
  * the task is enqueued, created with its `started` frame, its session's turn and reservation
- * are taken, a drop-lru victim is concluded, and the scheduler is pumped. Each refusal after
- * the body named a registered engine counts in `tasks_rejected_total{engine, reason}` and is
+ * are taken, a drop-lru victim is concluded, and the scheduler is pumped. The body's omitted
+ * fields are filled in first (fill.ts, issue 11). Each refusal after the filled-in request
+ * names a registered engine counts in `tasks_rejected_total{engine, reason}` and is
  * narrated. `client` identifies the caller for the per-client throttle.
  */
 export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<string, unknown>, correlationId: string, client?: string): Admitted } {
   const { clock, scheduler, sessions } = deps
+  const taskDefaults = deps.taskDefaults ?? SCHEMA_TASK_DEFAULTS
 
   const backpressure = (code: ErrorKind, policy: 'reject' | 'drop-lru', req: TaskRequest, poolId: string, retryAfter: number): ApiError => {
     deps.telemetry.backpressure(req.engine, policy)
@@ -88,11 +99,14 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
     })
   }
 
-  const check = (req: TaskRequest, correlationId: string, client: string | undefined): Plan | Admitted => {
+  const check = (
+    req: TaskRequest, canonical: string, defaulted: ReadonlySet<keyof TaskRequest>, correlationId: string, client: string | undefined
+  ): Plan | Admitted => {
     const { engine } = req
     // 1. semantic ranges the schema cannot express
-    if (req.workload === 'completion' && (req.prompt === undefined || req.prompt === '')) {
-      throw invalid('/prompt is required and must be non-empty for workload completion', engine)
+    if (req.messages !== undefined && req.prompt !== undefined) throw invalid('/messages and /prompt: send one of them (a chat or a prompt)', engine)
+    if (req.workload === 'completion' && req.messages === undefined && (req.prompt === undefined || req.prompt === '')) {
+      throw invalid('/prompt is required and must be non-empty for workload completion (or send /messages for a chat)', engine)
     }
     if ((req.workload === 'embedding' || req.workload === 'rerank') && !(req.inputs && req.inputs.length > 0)) {
       throw invalid(`/inputs is required and must be non-empty for workload ${req.workload}`, engine)
@@ -101,8 +115,18 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
     if (caps && !caps.supported_workloads.includes(req.workload)) {
       throw invalid(`/workload ${req.workload} is not supported by ${engine} (supported: ${caps.supported_workloads.join(', ')})`, engine)
     }
-    // §6 D11: the same id with the same body replays the first 202; a different body is refused
-    const canonical = canonicalJson(req)
+    // honour or reject (issue 11): a chat needs an engine that renders it with the model's template
+    if (req.messages !== undefined && caps && caps.features.chat !== true && (caps.pools ?? []).some((p) => p.replicas > 0)) {
+      const chatting = deps.capabilities().filter((c) => c.features.chat === true).map((c) => c.engine)
+      throw invalid(`/messages: engine ${engine} serves no chat here (engines that do: ${chatting.join(', ') || 'none'})`, engine)
+    }
+    // honour or reject (issue 11): an engine whose adapter does not pass stop sequences on refuses them
+    // (known once a replica is bound; before that the pool is not Ready and placement answers)
+    if (req.stop !== undefined && req.stop.length > 0 && caps && caps.features.stop !== true && (caps.pools ?? []).some((p) => p.replicas > 0)) {
+      const honouring = deps.capabilities().filter((c) => c.features.stop === true).map((c) => c.engine)
+      throw invalid(`/stop is not honoured by engine ${engine} (engines that honour it: ${honouring.join(', ') || 'none here'})`, engine)
+    }
+    // §6 D11: the same id with the same body (filled in, fill.ts) replays the first 202; a different body is refused
     const existing = deps.tasks.get(req.task_id)
     if (existing) {
       if (existing.canonical !== canonical) throw invalid(`/task_id ${req.task_id} already exists with a different body; use a new task_id`, engine)
@@ -130,9 +154,10 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
       throw invalid(`/ctx ${req.ctx} is over the largest ctx_max (${ctxMax}) of the pools serving ${req.model_ref}`, engine)
     }
     const need = promptTokens + req.max_tokens
-    if (req.ctx > 0 && need > req.ctx) throw invalid(`/max_tokens ${req.max_tokens} plus ~${promptTokens} prompt tokens exceed ctx ${req.ctx}`, engine)
+    const mt = byDefault(defaulted, 'max_tokens')
+    if (req.ctx > 0 && need > req.ctx) throw invalid(`/max_tokens ${req.max_tokens}${mt} plus ~${promptTokens} prompt tokens exceed ctx ${req.ctx}`, engine)
     if (candidates.length > 0 && need > ctxMax) {
-      throw invalid(`/max_tokens ${req.max_tokens} plus ~${promptTokens} prompt tokens exceed ctx_max ${ctxMax}`, engine)
+      throw invalid(`/max_tokens ${req.max_tokens}${mt} plus ~${promptTokens} prompt tokens exceed ctx_max ${ctxMax}`, engine)
     }
     // 6. per-API-token throttle (ORCH-3006)
     const wait = deps.throttle && client !== undefined ? deps.throttle.take(client, clock.nowMs()) : 0
@@ -168,7 +193,7 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
     if (predicted >= req.deadline_ms) {
       throw new ApiError(
         'DEADLINE_UNMET',
-        `predicted start in ${predicted} ms is not before deadline_ms ${req.deadline_ms}; allow more time or retry later`,
+        `predicted start in ${predicted} ms is not before deadline_ms ${req.deadline_ms}${byDefault(defaulted, 'deadline_ms')}; allow more time or retry later`,
         { engine, pool_id: poolId }
       )
     }
@@ -225,7 +250,8 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
 
   return {
     admit (raw, correlationId, client) {
-      const req = pickTaskRequest(raw)
+      // issue 11: omitted fields get their defaults first; an engine that cannot be inferred is refused here, uncounted
+      const { req, canonical, defaulted } = fillTask(pickTaskRequest(raw), deps.pools.ids.map((id) => deps.pools.config(id)), taskDefaults)
       const engines = deps.engines()
       if (!engines.includes(req.engine)) {
         throw new ApiError(
@@ -236,7 +262,7 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
       }
       let plan: Plan | Admitted
       try {
-        plan = check(req, correlationId, client)
+        plan = check(req, canonical, defaulted, correlationId, client)
       } catch (err) {
         if (err instanceof ApiError) deps.telemetry.refused(req, err, correlationId)
         throw err

@@ -11,5 +11,7 @@ export const AdmissionResponse = Type.Object({
 
 export const TaskParams = Type.Object({ id: Uuid('task id') })
 export const StreamQuery = Type.Object({
-  cancel_on_disconnect: Type.Optional(Type.Boolean({ description: 'closing the stream cancels the task (default false)' })),
+  cancel_on_disconnect: Type.Optional(Type.Boolean({
+    description: 'closing the stream cancels the task (default false); on POST /v1/tasks only with Accept: text/event-stream',
+  })),
 })

@@ -49,6 +49,12 @@ export interface DataPlane {
   cancel (taskId: string): boolean
   task (taskId: string): Readonly<Task> | undefined
   subscribe (task: Readonly<Task>, sink: StreamSink, o?: SubscribeOptions): SseWriter
+  /**
+   * Hands every frame of the task's log (`id: …\nevent: …\ndata: …\n\n`), from the first, to
+   * `onFrame` now and as they are appended, up to the terminal one: for routes that answer in
+   * another wire format (the OpenAI API). Returns a function that stops it.
+   */
+  follow (task: Readonly<Task>, onFrame: (frame: string) => void): () => void
   /** Tasks waiting in the pool's queue (0 for an unknown pool). */
   queueDepth (poolId: string): number
   /** Runs the periodic sweep now (tests drive it with a fake clock). */
@@ -96,6 +102,7 @@ export function createDataPlane (deps: DataPlaneDeps): DataPlane {
   const runner = createRunner({ clock, host, sessions, scheduler, stats, telemetry, lifecycle, sse: config.sse })
   const admission = createAdmission({
     clock,
+    taskDefaults: { max_tokens: config.tasks.default_max_tokens, deadline_ms: config.tasks.default_deadline_ms },
     engines: deps.engines,
     capabilities: () => host.capabilities(),
     modelLifecycle: deps.modelLifecycle,
@@ -156,6 +163,21 @@ export function createDataPlane (deps: DataPlaneDeps): DataPlane {
       w.flush()
       return w
     },
+    follow (task, onFrame) {
+      let next = 0
+      const follower = {
+        notify () {
+          const frames = task.log.from(next)
+          next = task.log.next
+          if (task.log.ended) task.listeners.delete(follower)
+          for (const f of frames) onFrame(f)
+        },
+        finish () { task.listeners.delete(follower) },
+      }
+      task.listeners.add(follower)
+      follower.notify()
+      return () => { task.listeners.delete(follower) }
+    },
     queueDepth: (poolId) => scheduler.queue(poolId)?.len() ?? 0,
     sweep,
     kick (poolId) {
@@ -165,7 +187,7 @@ export function createDataPlane (deps: DataPlaneDeps): DataPlane {
     get subscribers () { return keepAlive.size },
     close () {
       clearInterval(timer)
-      for (const task of tasks.all()) for (const l of [...task.listeners]) (l as SseWriter).end()
+      for (const task of tasks.all()) for (const l of [...task.listeners]) l instanceof SseWriter ? l.end() : l.finish()
       keepAlive.stop()
     },
     inspect: () => ({ task: (id) => tasks.get(id), queue: (poolId) => scheduler.queue(poolId) }),

@@ -46,9 +46,12 @@ export function onTimeProbability (remainingMs: number, predictedMs: number): nu
   return Math.round(((1.2 * remainingMs - predictedMs) / (0.4 * remainingMs)) * 1000) / 1000
 }
 
-/** §4.2: without an adapter tokenizer, `ceil(utf8 bytes / 4)`. */
-export function estimateTokens (req: { prompt?: string | undefined, inputs?: string[] | undefined }): number {
+/** §4.2: without an adapter tokenizer, `ceil(utf8 bytes / 4)`; a chat counts its contents (the template adds a few). */
+export function estimateTokens (req: {
+  prompt?: string | undefined, inputs?: string[] | undefined, messages?: Array<{ content: string }> | undefined
+}): number {
   let bytes = req.prompt === undefined ? 0 : Buffer.byteLength(req.prompt)
   for (const s of req.inputs ?? []) bytes += Buffer.byteLength(s)
+  for (const m of req.messages ?? []) bytes += Buffer.byteLength(m.content)
   return Math.ceil(bytes / 4)
 }

@@ -132,6 +132,7 @@ export function createRunner (deps: RunnerDeps): Runner {
       case 'token': token(run, ev.data.t); return false
       case 'metrics': Object.assign(run.adapterMetrics, ev.data); return false
       case 'end':
+        task.stopReason = ev.data.stop_reason
         if (task.tokensOut > 0) metricsFrame(run, clock.nowMs())
         lifecycle.conclude(task, { kind: 'completed', decodeMs: ev.data.decode_time_ms, tokensIn: ev.data.tokens_in })
         return true

@@ -26,7 +26,22 @@ export const SseConfig = Strict({
   metrics_interval_tokens: Type.Integer({ minimum: 1, default: 32, description: 'a `metrics` frame every this many tokens' }),
 }, { default: {} })
 
+/** What a sparse `POST /v1/tasks` body gets when the manifest says nothing (issue 11). */
+export const DEFAULT_MAX_TOKENS = 256
+export const DEFAULT_DEADLINE_MS = 60_000
+
 export const TasksConfig = Strict({
+  default_max_tokens: Type.Integer({
+    minimum: 1,
+    maximum: 2_147_483_647,
+    default: DEFAULT_MAX_TOKENS,
+    description: 'max_tokens of a POST /v1/tasks body that leaves it out (issue 11); prompt + max_tokens must still fit the pool\'s ctx_max',
+  }),
+  default_deadline_ms: Millis({
+    minimum: 1,
+    default: DEFAULT_DEADLINE_MS,
+    description: 'deadline_ms of a POST /v1/tasks body that leaves it out (issue 11): the task must start and end within it or it is aborted',
+  }),
   retention_ms: Millis({ default: 300_000, description: 'a finished task and its event log stay readable this long' }),
   event_log_max_frames: Type.Integer({
     minimum: 16,

@@ -35,6 +35,8 @@ export interface Task {
   tokensOut: number
   tokensIn?: number
   decodeMs: number
+  /** Why the engine stopped (its `end` event): `eos`, `stop`, `length` or `canceled`. */
+  stopReason?: 'eos' | 'length' | 'stop' | 'canceled'
   controller?: AbortController
   /** A slot lease is held from dispatch until the terminal frame. */
   leaseHeld: boolean

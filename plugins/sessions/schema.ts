@@ -9,7 +9,12 @@ export const SessionBudgets = Strict({
 
 export const SessionsConfig = Strict({
   ttl_ms: Millis({ minimum: 1, default: 600_000, description: 'sliding idle window; admission and stream activity renew it (ORCH-3021)' }),
-  max_turns: Type.Integer({ minimum: 1, default: 8, description: 'accepted tasks per session; the next one is rejected before enqueue' }),
+  max_turns: Type.Integer({
+    minimum: 1,
+    default: 8,
+    description: 'accepted tasks per session (configurable: raise it for long conversations). The task after the cap is refused ' +
+      'before enqueue with 400 INVALID_PARAMS naming the session; a task without session_id gets a fresh session and never meets it',
+  }),
   budgets: SessionBudgets,
 }, { default: {} })
 

@@ -84,7 +84,9 @@ export function createSessionStore (config: SessionsConfig, clock: Clock, onEvic
       return live(id) ?? { id, expiresAt: clock.nowMs() + config.ttl_ms, turns: 0, kvBytes: 0, kvWarmth: false, budgets: defaults() }
     },
     refusal (s, r) {
-      if (s.turns >= config.max_turns) return `session ${s.id} has used its ${config.max_turns} turns; start a new session_id`
+      if (s.turns >= config.max_turns) {
+        return `session ${s.id} has used its ${config.max_turns} turns (sessions.max_turns); start a new session_id or raise sessions.max_turns`
+      }
       const b = s.budgets
       if (b.tokens !== undefined && b.tokens < r.tokens) return `max_tokens ${r.tokens} is over the session's token budget (${b.tokens} left)`
       if (b.time_ms !== undefined && b.time_ms <= 0) return 'the session\'s time budget is spent; start a new session_id'

@@ -12,9 +12,10 @@ import {
   type AdapterBinding, type AdapterFactory, type AdapterHost, type AdapterRegistry, type ApiErrorOptions, type CallOpts, type CapabilitySnapshot,
   type EndData, type EngineBuild, type EngineMetricsSnapshot, type ErrorEnvelope, type ErrorKind, type ExtensionDescriptor, type ExtensionKind,
   type NarrationFields, type NarrationLevel, type Narrator, type Plan, type PoolConfig, type PreparedEngine, type Provisioner, type ProvisionerRegistry,
-  type ProvisioningMode, type StartedData, type SubmitOpts, type TaskRequest, type TokenEvent, type WorkerAdapter, type WorkerErrorData,
+  type ProvisioningMode, type StartedData, type SubmitOpts, type TaskRequest, type TaskSubmission, type TokenEvent, type WorkerAdapter, type WorkerErrorData,
   type WorkerErrorKind, type WorkerHealth, type WorkerProps,
 } from '../index.js'
+// not yet re-exported by sdk/index.ts (issue 11): imported from its module
 
 /** The keys of T that an implementation must provide, and those it may leave out. */
 type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T]
@@ -59,7 +60,33 @@ describe('TaskRequest', () => {
       deadline_ms: number
       expected_tokens?: number
       kv_hint?: 'reuse' | 'cold'
+      stop?: string[]
+      messages?: Array<{ role: 'system' | 'user' | 'assistant', content: string }>
     }>()
+  })
+
+  test('TaskSubmission, the POST /v1/tasks body: only model_ref is required (issue 11 item 4)', () => {
+    expect<TaskSubmission>().type.toBe<{
+      task_id?: string
+      session_id?: string
+      workload?: 'completion' | 'embedding' | 'rerank'
+      model_ref: string
+      engine?: string
+      ctx?: number
+      priority?: 'interactive' | 'batch'
+      seed?: number
+      determinism?: 'strict' | 'best_effort'
+      sampler_profile_version?: string
+      prompt?: string
+      inputs?: string[]
+      max_tokens?: number
+      deadline_ms?: number
+      expected_tokens?: number
+      kv_hint?: 'reuse' | 'cold'
+      stop?: string[]
+      messages?: Array<{ role: 'system' | 'user' | 'assistant', content: string }>
+    }>()
+    expect<TaskRequest>().type.toBeAssignableTo<TaskSubmission>()
   })
 })
 

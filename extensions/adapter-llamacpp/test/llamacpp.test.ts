@@ -77,7 +77,7 @@ t.test('older builds: the `error:` field mid-stream, stopped_* booleans, no buil
 
 t.test('frames in the legacy shapes: stopped_limit/stopped_word booleans, timings-only counts', async (t) => {
   const proto = llamacppProtocol(bindingFor('llamacpp', 'http://127.0.0.1:1'), { http: {} as never }, { client: {} as never, http: {} as never })
-  const stream = proto.open(taskRequest('llamacpp'), { seed: 1, profile: 'v1', strict: false })
+  const stream = await proto.open(taskRequest('llamacpp'), { seed: 1, profile: 'v1', strict: false })
   const ends: unknown[] = []
   const sink = { token: () => {}, metrics: () => {}, end: (i: unknown) => { ends.push(i) }, fail: () => {} }
   stream.frame('{"content":"","stop":true,"stopped_limit":true,"timings":{"predicted_n":4,"prompt_n":2}}', 'message', sink)
@@ -204,4 +204,12 @@ t.test('SessionSlots is bounded: the least recently seen session is forgotten fi
   t.equal(s.take('a'), 0)
   t.equal(s.take('c'), 2)
   t.equal(s.size, 0)
+})
+
+t.test('issue 11: stop sequences go to llama-server as `stop` (empty without), and the capability says it honours them', async (t) => {
+  const { fake, adapter } = await setup(t)
+  await collect(adapter.submit(taskRequest('llamacpp', { prompt: 'Count: 3', max_tokens: 3, stop: ['7'] }), opts()))
+  await collect(adapter.submit(taskRequest('llamacpp', { prompt: 'Count: 3', max_tokens: 3 }), opts()))
+  t.same(fake.hits('/completion').map((h) => h.body.stop), [['7'], []])
+  t.match(await adapter.capabilities!(), { features: { stop: true } })
 })

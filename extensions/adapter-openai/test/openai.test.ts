@@ -79,7 +79,7 @@ t.test('defaults: the OpenAI base URL and the pool model; the built-in loads onl
   const p = openAiProtocol({ ...bindingFor('openai', ''), baseUrl: '' }, options, { client: {} as never, http: {} as never })
   t.equal(p.baseUrl, OPENAI_BASE_URL)
   t.match(
-    p.open({ ...taskRequest('openai'), prompt: undefined } as never, { seed: 1, profile: 'v1', strict: false }).body,
+    (await p.open({ ...taskRequest('openai'), prompt: undefined } as never, { seed: 1, profile: 'v1', strict: false })).body,
     { model: 'tiny', messages: [{ content: '' }] }
   )
   const { build } = await import('../../../test/helpers/build.js')
@@ -132,4 +132,13 @@ t.test('Responses API: response.failed and other incomplete reasons', async (t) 
   const filtered = await run('filtered')
   t.match(filtered.find((e) => e.kind === 'metrics'), { data: { incomplete_reason: 'content_filter' } })
   t.match(filtered.at(-1), { kind: 'end', data: { stop_reason: 'stop', tokens_out: 1, tokens_in: 3 } })
+})
+
+t.test('issue 11: stop sequences go to OpenAI chat and completions as `stop`; the Responses API takes none and says so', async (t) => {
+  const { fake, adapter } = await setup(t, { api_key: OPENAI_TEST_KEY })
+  await collect(adapter.submit(taskRequest('openai', { prompt: 'hi', max_tokens: 4, stop: ['x'] }), opts()))
+  t.same(fake.hits('/chat/completions')[0]!.body.stop, ['x'])
+  t.match(await adapter.capabilities!(), { features: { stop: true } })
+  const responses = await setup(t, { api_key: OPENAI_TEST_KEY, api: 'responses' })
+  t.match(await responses.adapter.capabilities!(), { features: { stop: false } })
 })

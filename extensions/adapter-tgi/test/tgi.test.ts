@@ -83,3 +83,10 @@ t.test('a final frame with an unknown finish reason ends as eos; the built-in lo
   const { app } = await build(t, { adapters: ['tgi'] })
   t.same(app.adapters.engines(), ['tgi'])
 })
+
+t.test('issue 11: stop sequences go to TGI as parameters.stop, and the capability says it honours them', async (t) => {
+  const { fake, adapter } = await setup(t)
+  await collect(adapter.submit(taskRequest('tgi', { prompt: 'Count: 3', max_tokens: 3, stop: ['6', '\n'] }), opts()))
+  t.same(fake.hits('/generate_stream')[0]!.body.parameters.stop, ['6', '\n'])
+  t.match(await adapter.capabilities!(), { features: { stop: true } })
+})

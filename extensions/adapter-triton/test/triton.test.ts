@@ -98,3 +98,8 @@ t.test('the metrics URL defaults to port 8002 of the replica; the built-in loads
   const { app } = await build(t, { adapters: ['triton'] })
   t.same(app.adapters.engines(), ['triton'])
 })
+
+t.test('issue 11: Triton generate takes no stop sequences: its capability says so, and admission refuses them', async (t) => {
+  const { adapter } = await setup(t)
+  t.match(await adapter.capabilities!(), { features: { stop: false } })
+})

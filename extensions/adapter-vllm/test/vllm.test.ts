@@ -115,3 +115,12 @@ t.test('the built-in `vllm` adapter loads from the manifest', async (t) => {
   t.equal(a.engine, 'vllm')
   await a.close()
 })
+
+t.test('issue 11: stop sequences go to vLLM as `stop`; none sends no field, and the capability says it honours them', async (t) => {
+  const { fake, adapter } = await setup(t)
+  await collect(adapter.submit(taskRequest('vllm', { prompt: 'Count: 3', max_tokens: 3, stop: ['6'] }), opts()))
+  t.same(fake.hits('/v1/completions')[0]!.body.stop, ['6'])
+  await collect(adapter.submit(taskRequest('vllm', { prompt: 'Count: 3', max_tokens: 3 }), opts()))
+  t.notOk('stop' in fake.hits('/v1/completions')[1]!.body)
+  t.match(await adapter.capabilities!(), { features: { stop: true } })
+})

@@ -9,9 +9,10 @@ t.test('D18–D20, invalid bodies: 400 INVALID_PARAMS naming the field, nothing 
   await h.post(h.task()) // the blocker holds pool0's only slot
   const before = depth(h)
   const enqueued = await h.metric(/^tasks_enqueued_total\{/)
-  const { task_id: _omit, ...noId } = h.task()
+  // issue 11 item 4: model_ref is the one field a body cannot leave out (the others have defaults)
+  const { model_ref: _omit, ...noModel } = h.task()
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['missing field', noId, /\/task_id is required/],
+    ['missing field', noModel, /\/model_ref is required/],
     ['wrong type', h.task({ max_tokens: 'many' }), /\/max_tokens/],
     ['ctx -1 (D18)', h.task({ ctx: -1 }), /\/ctx must be >= 0/],
     ['max_tokens 0 (D19)', h.task({ max_tokens: 0 }), /\/max_tokens must be >= 1/],

@@ -1,0 +1,68 @@
+import { Type, type Static } from 'typebox'
+
+/**
+ * `POST /v1/completions` as OpenAI defines it (openai-compat.md §1, §3): every field OpenAI
+ * documents is named here, so a known field this server cannot honour is refused by
+ * `honour.ts` with its name and an unknown one by the strict body validator.
+ */
+const Num = (o: Record<string, unknown> = {}) => Type.Union([Type.Number(o), Type.Null()])
+
+export const CompletionRequest = Type.Object({
+  model: Type.String({ minLength: 1, description: 'a model a pool serves (GET /v1/models)' }),
+  prompt: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 1 })], {
+    description: 'one prompt: a string, or an array of one string',
+  }),
+  max_tokens: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), Type.Null()])),
+  stream: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  stream_options: Type.Optional(Type.Union([Type.Object({ include_usage: Type.Optional(Type.Boolean()) }), Type.Null()])),
+  seed: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 0xFFFF_FFFE }), Type.Null()])),
+  user: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  temperature: Type.Optional(Num({ minimum: 0, maximum: 2 })),
+  top_p: Type.Optional(Num({ minimum: 0, maximum: 1 })),
+  n: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  best_of: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  echo: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  stop: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 }), Type.Null()])),
+  presence_penalty: Type.Optional(Num({ minimum: -2, maximum: 2 })),
+  frequency_penalty: Type.Optional(Num({ minimum: -2, maximum: 2 })),
+  logit_bias: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()])),
+  logprobs: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 5 }), Type.Null()])),
+  suffix: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+})
+export type CompletionRequest = Static<typeof CompletionRequest>
+
+export const ModelParams = Type.Object({ id: Type.String({ minLength: 1 }) })
+
+/** A chat message as OpenAI sends it: text content, or an array of text parts. */
+const Content = Type.Union([Type.String(), Type.Array(Type.Object({ type: Type.Literal('text'), text: Type.String() }), { minItems: 1 })])
+const Message = Type.Object({
+  role: Type.Enum(['system', 'developer', 'user', 'assistant']),
+  content: Content,
+  name: Type.Optional(Type.String()),
+})
+
+/** `POST /v1/chat/completions` (openai-compat.md §1): the fields OpenAI documents for text chats. */
+export const ChatRequest = Type.Object({
+  model: Type.String({ minLength: 1, description: 'a model a pool serves (GET /v1/models)' }),
+  messages: Type.Array(Message, { minItems: 1, maxItems: 512 }),
+  max_tokens: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), Type.Null()])),
+  max_completion_tokens: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), Type.Null()])),
+  stream: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  stream_options: Type.Optional(Type.Union([Type.Object({ include_usage: Type.Optional(Type.Boolean()) }), Type.Null()])),
+  seed: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 0xFFFF_FFFE }), Type.Null()])),
+  user: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  stop: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 }), Type.Null()])),
+  temperature: Type.Optional(Num({ minimum: 0, maximum: 2 })),
+  top_p: Type.Optional(Num({ minimum: 0, maximum: 1 })),
+  n: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  presence_penalty: Type.Optional(Num({ minimum: -2, maximum: 2 })),
+  frequency_penalty: Type.Optional(Num({ minimum: -2, maximum: 2 })),
+  logit_bias: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()])),
+  logprobs: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  top_logprobs: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 20 }), Type.Null()])),
+  response_format: Type.Optional(Type.Object({ type: Type.String() }, { additionalProperties: true })),
+  tools: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+  tool_choice: Type.Optional(Type.Union([Type.String(), Type.Object({}, { additionalProperties: true })])),
+  parallel_tool_calls: Type.Optional(Type.Boolean()),
+})
+export type ChatRequest = Static<typeof ChatRequest>

@@ -1,0 +1,105 @@
+import t from 'tap'
+import OpenAI from 'openai'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { request } from 'undici'
+import { build } from '../helpers/build.js'
+import { waitFor } from '../helpers/wait.js'
+import { writeTinyModel } from '../../extensions/provider-embedded/tiny-file.js'
+import { parseSse } from '../fixtures/dataplane.js'
+
+// Issue 11 acceptance, black-box, against the quick-start pool (the real llama.cpp engine
+// embedded through node-llama-cpp, the generated tiny model): the official `openai` SDK, and
+// the native API's one-line curl. One pool serves both tests.
+t.setTimeout(240_000)
+
+t.test('issue 11 acceptance on the embedded pool', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'orc-openai-'))
+  await writeTinyModel(join(root, 'tiny-successor.gguf'))
+  const { app } = await build(t, {
+    providers: ['embedded'],
+    adapters: ['llamacpp'],
+    catalog: { root },
+    pools: [{
+      id: 'tiny',
+      engine: 'llamacpp',
+      model: 'tiny-successor',
+      devices: [],
+      provisioning: { mode: 'embedded', compute_policy: 'cpu-only', model: { ref: 'tiny-successor.gguf' } },
+      health_check: { interval_ms: 200, startup_timeout_ms: 60_000 },
+    }],
+  })
+  const base = await app.listen({ port: 0, host: '127.0.0.1' })
+  await waitFor('the pool to be Ready', async () => {
+    const r = await request(`${base}/readyz`)
+    await r.body.dump()
+    return r.statusCode === 200
+  }, 60_000)
+
+  await t.test('issue 11 item 4: the one-line curl of POST /v1/tasks streams 456789 on one connection', async (t) => {
+    // what curl sends: a JSON body and the one header; no ids, no engine, no limits
+    const res = await request(`${base}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: '{"prompt":"Count: 3","model_ref":"tiny-successor"}',
+    })
+    const raw = await res.body.text()
+    t.equal(res.statusCode, 200)
+    t.match(res.headers['content-type'], /^text\/event-stream/)
+    t.match(res.headers.location, /^\/v1\/tasks\/[0-9a-f-]{36}\/stream$/)
+    const frames = parseSse(raw)
+    t.equal(frames.filter((f) => f.event === 'token').map((f) => f.json.t).join(''), '456789')
+    t.same(frames.map((f) => f.event).filter((e) => e !== 'metrics'), ['started', 'token', 'token', 'token', 'token', 'token', 'token', 'end'])
+    t.match(frames.at(-1)!.json, { tokens_out: 6 })
+    const pools = await request(`${base}/v1/pools`)
+    t.match(JSON.parse(await pools.body.text()), { items: [{ id: 'tiny', engine: 'llamacpp', model: 'tiny-successor', ready: true, ctx_max: 2048 }] },
+      'GET /v1/pools names the model_ref the pool answers to')
+  })
+
+  await t.test('issue 11: the openai SDK: models, a greedy completion, stop, a stream with usage, a chat', async (t) => {
+    const sdk = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'not-checked', maxRetries: 0 })
+
+    const models = await sdk.models.list()
+    t.match(models.data, [{ id: 'tiny-successor', object: 'model', owned_by: 'llama-orch', ready: true, pools: ['tiny'] }])
+
+    const done = await sdk.completions.create({ model: 'tiny-successor', prompt: 'Count: 3', temperature: 0 })
+    t.equal(done.choices[0]!.text, '456789')
+    t.equal(done.choices[0]!.finish_reason, 'stop', 'the model ended the text itself')
+    t.equal(done.usage!.completion_tokens, 6)
+    t.ok(done.usage!.prompt_tokens > 0, 'the engine counted the prompt')
+    t.equal(done.usage!.total_tokens, done.usage!.prompt_tokens + 6)
+
+    const short = await sdk.completions.create({ model: 'tiny-successor', prompt: 'Count: 3', max_tokens: 2 })
+    t.same([short.choices[0]!.text, short.choices[0]!.finish_reason], ['45', 'length'], 'max_tokens reached: length')
+
+    const stopped = await sdk.completions.create({ model: 'tiny-successor', prompt: 'Count: 3', stop: ['7'] })
+    t.same([stopped.choices[0]!.text, stopped.choices[0]!.finish_reason], ['456', 'stop'], 'the engine stopped before the stop sequence')
+
+    const stream = await sdk.completions.create({ model: 'tiny-successor', prompt: 'Count: 3', stream: true, stream_options: { include_usage: true } })
+    let text = ''
+    let usage: OpenAI.CompletionUsage | null | undefined
+    for await (const c of stream) {
+      text += c.choices[0]?.text ?? ''
+      if (c.usage) usage = c.usage
+    }
+    t.equal(text, '456789')
+    t.same(usage, done.usage, 'the usage chunk counts what the non-streamed answer counted')
+
+    // a chat: the embedded engine renders it with the GGUF's own ChatML template, then continues it
+    const messages = [{ role: 'system' as const, content: 'Count on.' }, { role: 'user' as const, content: 'Count: 3' }]
+    const chat = await sdk.chat.completions.create({ model: 'tiny-successor', messages, max_completion_tokens: 8 })
+    const worker = new URL(app.pool.manager('tiny')!.current!.prepared.health.url).origin
+    const rendered = await request(`${worker}/apply-template`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages }),
+    })
+    const { prompt } = await rendered.body.json() as { prompt: string }
+    t.equal(prompt, '<|im_start|>system\nCount on.<|im_end|>\n<|im_start|>user\nCount: 3<|im_end|>\n<|im_start|>assistant\n',
+      'the model\'s template, as llama-server renders it')
+    const same = await sdk.completions.create({ model: 'tiny-successor', prompt, max_tokens: 8 })
+    t.equal(chat.choices[0]!.message.content, same.choices[0]!.text, 'the chat answer is the completion of the rendered chat')
+    t.equal(chat.choices[0]!.finish_reason, same.choices[0]!.finish_reason)
+    t.equal(chat.usage!.prompt_tokens, same.usage!.prompt_tokens, 'the template\'s special tokens counted once, as tokens')
+    t.comment(`chat answer: ${JSON.stringify(chat.choices[0]!.message.content)} (${chat.choices[0]!.finish_reason})`)
+  })
+})
