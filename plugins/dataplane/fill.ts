@@ -3,6 +3,7 @@ import { ApiError } from '../../sdk/api.js'
 import { TASK_DEFAULTS, type TaskRequest } from '../../sdk/task.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import { canonicalJson } from '../../lib/canonical.js'
+import { enginesServing } from '../../lib/models-served.js'
 
 /** The server defaults of a sparse body (manifest `tasks.default_max_tokens`, `tasks.default_deadline_ms`). */
 export interface TaskDefaults { max_tokens: number, deadline_ms: number }
@@ -56,7 +57,7 @@ export function fillTask (body: Partial<TaskRequest>, configs: readonly PoolConf
 
 /** The engine that serves `model` among the configured pools, when there is exactly one. */
 function engineOf (configs: readonly PoolConfig[], model: string): string {
-  const engines = [...new Set(configs.filter((c) => c.model === model).map((c) => c.engine))].sort()
+  const engines = enginesServing(configs, model)
   if (engines.length === 1) return engines[0]!
   if (engines.length > 1) {
     const message = `/engine is required: model_ref ${JSON.stringify(model)} is served by several engines (${engines.join(', ')}); name one`

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { PoolConfig } from '../../sdk/pool-config.js'
+import { enginesServing } from '../../lib/models-served.js'
 import { OpenAiError } from './errors.js'
 
 /**
@@ -42,7 +43,7 @@ export function queueFields (headers: Record<string, string | string[] | undefin
 
 /** The one engine serving `model`, or a 404 / 400 naming the models or engines there are. */
 export function engineFor (configs: readonly PoolConfig[], model: string): string {
-  const engines = [...new Set(configs.filter((c) => c.model === model).map((c) => c.engine))]
+  const engines = enginesServing(configs, model)
   if (engines.length === 1) return engines[0]!
   if (engines.length === 0) {
     const known = [...new Set(configs.map((c) => c.model))].sort()

@@ -28,6 +28,6 @@ t.test('issue 11: the model names its engine; unknown is 404 listing the models,
   const configs = [c('a', 'm0', 'llamacpp'), c('b', 'm0', 'llamacpp'), c('v', 'm1', 'vllm'), c('t', 'm1', 'tgi')]
   t.equal(engineFor(configs, 'm0'), 'llamacpp')
   t.throws(() => engineFor(configs, 'zz'), { status: 404, code: 'model_not_found', message: /models served here: m0, m1/ })
-  t.throws(() => engineFor(configs, 'm1'), { status: 400, param: 'model', message: /several engines \(vllm, tgi\)/ })
+  t.throws(() => engineFor(configs, 'm1'), { status: 400, param: 'model', message: /several engines \(tgi, vllm\)/ })
   t.throws(() => engineFor([], 'zz'), { message: /models served here: none/ })
 })
