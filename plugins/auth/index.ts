@@ -16,10 +16,20 @@ declare module 'fastify' {
   }
 }
 
+/** The key a request presents: `X-API-Key`, else `Authorization: Bearer <key>` (what OpenAI clients send); '' for none. */
+function presentedKey (headers: Record<string, string | string[] | undefined>): string {
+  const x = headers['x-api-key']
+  const key = Array.isArray(x) ? x[0] : x
+  if (key !== undefined && key !== '') return key
+  const auth = headers.authorization
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(Array.isArray(auth) ? auth[0] ?? '' : auth ?? '')
+  return bearer?.[1] ?? ''
+}
+
 /**
  * The optional API-key gate (spec api-and-core.md §1.3, decision 11, D1). With no keys
  * configured it only names each request's client by its address. With keys: a request without
- * `X-API-Key` gets 401, a wrong key 403, both with an empty body; `/metrics`, `/healthz` and
+ * a key (`X-API-Key`, or `Authorization: Bearer`, issue 11) gets 401, a wrong key 403, both with an empty body; `/metrics`, `/healthz` and
  * `/readyz` stay public. It runs after the correlation hook, so refusals still carry
  * X-Correlation-Id. Keys are never logged.
  */
@@ -34,9 +44,9 @@ const authPlugin: FastifyPluginAsync<Partial<AuthConfig>> = async (app, opts) =>
   app.addHook('onRequest', async (req, reply) => {
     req.apiClient = `ip:${req.ip}`
     if (PUBLIC_PATHS.has(pathOf(req.url))) return
-    const given = req.headers['x-api-key']
-    if (given === undefined || given === '') return reply.code(401).send()
-    const index = match(Array.isArray(given) ? given[0] ?? '' : given)
+    const given = presentedKey(req.headers)
+    if (given === '') return reply.code(401).send()
+    const index = match(given)
     if (index === -1) return reply.code(403).send()
     req.apiClient = `key:${index}`
   })

@@ -35,6 +35,14 @@ t.test('G34, G35: 401 without a key, 403 with a wrong one, 200 with the right on
   t.equal((await get('/v1/openapi.json', { 'x-api-key': '' })).status, 401, 'an empty key is a missing key')
 })
 
+t.test('issue 11: OpenAI clients authenticate with Authorization: Bearer; X-API-Key wins when both come', async (t) => {
+  const { get } = await serve(t, [KEY])
+  t.equal((await get('/v1/models', { authorization: `Bearer ${KEY}` })).status, 200)
+  t.equal((await get('/v1/models', { authorization: 'Bearer nope' })).status, 403)
+  t.equal((await get('/v1/models', { authorization: `Basic ${KEY}` })).status, 401, 'only a bearer token is a key')
+  t.equal((await get('/v1/models', { 'x-api-key': 'nope', authorization: `Bearer ${KEY}` })).status, 403, 'X-API-Key is read first')
+})
+
 t.test('G36: /metrics, /healthz and /readyz stay public', async (t) => {
   const { get } = await serve(t, [KEY])
   const m = await get('/metrics')

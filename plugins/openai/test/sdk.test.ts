@@ -19,6 +19,16 @@ t.test('issue 11: models.list and models.retrieve name the model each pool serve
   await t.rejects(sdk.models.retrieve('nope'), { status: 404, code: 'model_not_found' })
 })
 
+t.test('issue 11: with auth on, the SDK\'s apiKey (sent as Authorization: Bearer) is the key', async (t) => {
+  const h = await f0(t, { manifest: { auth: { api_keys: ['sk-orch-test-key'] } } })
+  const ok = new OpenAI({ baseURL: `${h.base}/v1`, apiKey: 'sk-orch-test-key', maxRetries: 0 })
+  t.same((await ok.models.list()).data.map((m) => m.id), ['model0'])
+  const wrong = new OpenAI({ baseURL: `${h.base}/v1`, apiKey: 'sk-wrong', maxRetries: 0 })
+  const refused = await wrong.models.list().catch((e: unknown) => e)
+  t.ok(refused instanceof OpenAI.PermissionDeniedError, 'a wrong key: 403, the SDK\'s PermissionDeniedError')
+  t.match(refused, { status: 403 })
+})
+
 t.test('issue 11: completions.create is a task on the queue: text, finish_reason, usage and the task id', async (t) => {
   const h = await f0(t, { mock: { tokens: ['4', '5', '6'] } })
   const res = await client(h.base).completions.create({ model: 'model0', prompt: 'Count: 3', max_tokens: 3, temperature: 0, seed: 7 })
