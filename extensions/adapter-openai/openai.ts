@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot, WorkerHealth } from '../../sdk/index.js'
 import type { EngineProtocol } from '../../lib/adapter-kit/protocol.js'
-import { stopField } from '../../lib/adapter-kit/request-fields.js'
+import { greedyOpenAiBody } from '../../lib/adapter-kit/request-fields.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
 import { callOpts, probe, trimSlash } from '../../lib/adapter-kit/control.js'
@@ -59,15 +59,7 @@ export function openAiProtocol (binding: AdapterBinding, options: OpenAiOptions,
     headers,
     open (req, d) {
       const prompt = req.prompt ?? (req.inputs ?? []).join('\n')
-      const common = {
-        model,
-        stream: true,
-        stream_options: { include_usage: true },
-        temperature: 0,
-        top_p: 1,
-        seed: d.seed,
-        ...stopField(req),
-      }
+      const common = greedyOpenAiBody(model, req, d)
       if (options.api === 'responses') {
         // the Responses API takes no seed and no stream_options
         return responsesStream('/responses', { model, input: prompt, max_output_tokens: req.max_tokens, stream: true, temperature: 0, top_p: 1 })

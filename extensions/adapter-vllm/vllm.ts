@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot } from '../../sdk/index.js'
 import type { EngineProtocol } from '../../lib/adapter-kit/protocol.js'
-import { stopField } from '../../lib/adapter-kit/request-fields.js'
+import { greedyOpenAiBody } from '../../lib/adapter-kit/request-fields.js'
 import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
@@ -56,16 +56,7 @@ export function vllmProtocol (binding: AdapterBinding, options: VllmOptions, { c
     headers,
     open (req, d) {
       const prompt = req.prompt ?? (req.inputs ?? []).join('\n')
-      const common = {
-        model,
-        max_tokens: req.max_tokens,
-        stream: true,
-        stream_options: { include_usage: true },
-        temperature: 0,
-        top_p: 1,
-        seed: d.seed,
-        ...stopField(req),
-      }
+      const common = { ...greedyOpenAiBody(model, req, d), max_tokens: req.max_tokens }
       return options.api === 'chat'
         ? openAiStream({
           engine: 'vllm',
