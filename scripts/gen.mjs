@@ -7,6 +7,7 @@ import { configReference } from '../dist/core/config-reference.js'
 import { contractDocument } from '../dist/plugins/metrics/contract.js'
 import { spliceBlock, spliceReference } from '../dist/core/readme-block.js'
 import { honourTable } from '../dist/plugins/openai/honour.js'
+import { samplingTable } from '../dist/core/sampling-table.js'
 
 const writeIfChanged = async (file, text) => {
   const old = await readFile(file, 'utf8').catch(() => '')
@@ -15,4 +16,5 @@ const writeIfChanged = async (file, text) => {
 
 await writeIfChanged('schemas/manifest.schema.json', `${JSON.stringify(manifestJsonSchema(), null, 2)}\n`)
 await writeIfChanged('specs/metrics.lint.json', `${JSON.stringify(contractDocument(), null, 2)}\n`)
-await writeIfChanged('README.md', spliceBlock(spliceReference(await readFile('README.md', 'utf8'), configReference()), 'openai-params', honourTable()))
+const readme = spliceBlock(spliceReference(await readFile('README.md', 'utf8'), configReference()), 'openai-params', honourTable())
+await writeIfChanged('README.md', spliceBlock(readme, 'sampling-engines', samplingTable()))

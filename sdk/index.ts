@@ -13,6 +13,7 @@ export type {
   WorkerErrorKind, WorkerHealth, WorkerProps, WorkerErrorData, StartedData, EndData, TokenEvent, CallOpts, SubmitOpts, WorkerAdapter,
   CapabilitySnapshot, EngineMetricsSnapshot, AdapterBinding, AdapterFactory, AdapterRegistry, EngineCapability, ReplicaStatus, AdapterHost,
 } from './adapter.js'
+export { Sampling, ResponseFormat, SAMPLING_PARAMS, samplingParams, withoutEffect, type SamplingParam } from './sampling.js'
 export type { ProvisioningMode, PlanStep, Plan, PreparedEngine, Provisioner, EngineBuild, ProvisionerRegistry } from './provisioner.js'
 export { PoolConfig, ProvisioningConfig, type ComputePolicy } from './pool-config.js'
 export { API_VERSION, ERROR_KINDS, ApiError, retryAfterSeconds, type ErrorKind, type ErrorEnvelope, type ApiErrorOptions } from './api.js'

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Uuid } from './schema-helpers.js'
+import { Sampling } from './sampling.js'
 
 const INT32 = 2_147_483_647
 const SafeInt = (o: Record<string, unknown> = {}) => Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, ...o })
@@ -29,6 +30,7 @@ const fields = {
     maxItems: 4,
     description: 'stop sequences (issue 11): generation ends before the first one, which is not in the output; engines that cannot honour them refuse the task',
   })),
+  sampling: Type.Optional(Sampling),
   messages: Type.Optional(Type.Array(Type.Object({
     role: Type.Enum(['system', 'user', 'assistant']),
     content: Type.String(),

@@ -4,6 +4,7 @@ import { fromRoot } from '../../lib/package-root.js'
 import { manifestJsonSchema } from '../manifest-schema-doc.js'
 import { configReference } from '../config-reference.js'
 import { blockIn, referenceIn, spliceReference, REFERENCE_END, REFERENCE_START } from '../readme-block.js'
+import { samplingTable } from '../sampling-table.js'
 import { honourTable } from '../../plugins/openai/index.js'
 
 t.test('schemas/manifest.schema.json is the generated schema (OC-CONFIG-6010; regenerate with npm run gen)', async (t) => {
@@ -34,5 +35,12 @@ t.test('the README configuration reference is generated from the schema', async 
 t.test('issue 11: the README table of OpenAI parameters is generated from the honour-or-reject rules', async (t) => {
   const readme = readFileSync(fromRoot('README.md'), 'utf8')
   t.equal(blockIn(readme, 'openai-params'), honourTable())
-  t.match(honourTable(), /\| `temperature` \| 0 \(greedy decoding, sampler profile v1\) \|/)
+  t.match(honourTable(), /\| `n` \| 1 \(one choice per request\) \|/)
+})
+
+t.test('issue 11: the README table of sampling parameters per engine is generated from the adapters\' tables', async (t) => {
+  const readme = readFileSync(fromRoot('README.md'), 'utf8')
+  t.equal(blockIn(readme, 'sampling-engines'), samplingTable())
+  t.match(samplingTable(), /\| `top_k` \| ✓ \| ✓ \| ✓ \| — \| — \| — \| — \|/, 'llama.cpp, vLLM and TGI take top_k; Triton and OpenAI do not')
+  t.match(samplingTable(), /\| `response_format` \| ✓ \| ✓ \| ✓ \| — \| ✓ \| — \| — \|/)
 })

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
+import { SAMPLING_PARAMS, type Sampling, type SamplingParam } from '../../sdk/sampling.js'
 import type { AdapterBinding, CapabilitySnapshot, WorkerProps } from '../../sdk/index.js'
 import type { EngineProtocol, FrameSink, StopInfo } from '../../lib/adapter-kit/protocol.js'
 import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.js'
@@ -16,6 +17,30 @@ export const LlamacppOptions = Strict({
   engine_version: Type.Optional(Type.String({ minLength: 1, description: 'reported when /props has no build_info (older builds)' })),
 })
 export type LlamacppOptions = Static<typeof LlamacppOptions>
+
+/**
+ * The sampling parameters llama-server's `/completion` honours (and the embedded worker, which
+ * serves the same API): all of them; a response format becomes its `json_schema` field.
+ */
+export const LLAMACPP_SAMPLING: readonly SamplingParam[] = SAMPLING_PARAMS
+
+/** Profile v1 (greedy, neutral filters) with the task's sampling over it, in `/completion`'s fields. */
+export function llamacppSampling (s: Sampling = {}): Record<string, unknown> {
+  const temperature = s.temperature ?? 0
+  const body: Record<string, unknown> = {
+    temperature,
+    // top_k 1 is greedy on every build; when sampling, off unless asked (OpenAI semantics)
+    top_k: s.top_k ?? (temperature > 0 ? 0 : 1),
+    top_p: s.top_p ?? 1,
+    min_p: s.min_p ?? 0,
+  }
+  if (s.repeat_penalty !== undefined) body.repeat_penalty = s.repeat_penalty
+  if (s.presence_penalty !== undefined) body.presence_penalty = s.presence_penalty
+  if (s.frequency_penalty !== undefined) body.frequency_penalty = s.frequency_penalty
+  if (s.logit_bias !== undefined) body.logit_bias = s.logit_bias
+  if (s.response_format !== undefined) body.json_schema = s.response_format.type === 'json_object' ? { type: 'object' } : s.response_format.schema
+  return body
+}
 
 const STOP: Record<string, StopInfo['stop_reason']> = { eos: 'eos', limit: 'length', word: 'stop' }
 const KV = new Set(['llamacpp:kv_cache_usage_ratio'])
@@ -67,7 +92,7 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
       slots_total: p.total_slots ?? null,
       engine_version: p.build_info ?? options.engine_version ?? null,
       supported_workloads: ['completion'],
-      features: { streaming: true, cancel: true, seed: true, stop: true, chat: true, metrics_scrape: true, tokenize: true },
+      features: { streaming: true, cancel: true, seed: true, stop: true, chat: true, metrics_scrape: true, tokenize: true, sampling: LLAMACPP_SAMPLING },
     }
   }
 
@@ -86,10 +111,7 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
         n_predict: req.max_tokens,
         stream: true,
         seed: d.seed,
-        temperature: 0,
-        top_k: 1,
-        top_p: 1,
-        min_p: 0,
+        ...llamacppSampling(req.sampling),
         stop: req.stop ?? [],
       }
       if (d.strict) body.cache_prompt = false

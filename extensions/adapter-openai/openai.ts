@@ -2,12 +2,23 @@ import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot, WorkerHealth } from '../../sdk/index.js'
 import type { EngineProtocol } from '../../lib/adapter-kit/protocol.js'
-import { greedyOpenAiBody } from '../../lib/adapter-kit/request-fields.js'
+import { OPENAI_NAMES, openAiBody, openAiSampling } from '../../lib/adapter-kit/request-fields.js'
+import type { SamplingParam } from '../../sdk/sampling.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
 import { callOpts, probe, trimSlash } from '../../lib/adapter-kit/control.js'
 import { openAiStream } from '../../lib/adapter-kit/openai-stream.js'
 import { responsesStream } from './responses-stream.js'
+
+/**
+ * The sampling parameters OpenAI honours, per API: chat takes response_format, legacy
+ * completions do not, and the Responses API takes only temperature and top_p here.
+ */
+export const OPENAI_SAMPLING: Readonly<Record<'chat' | 'completions' | 'responses', readonly SamplingParam[]>> = {
+  chat: openAiSampling(OPENAI_NAMES, true),
+  completions: openAiSampling(OPENAI_NAMES, false),
+  responses: ['temperature', 'top_p'],
+}
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1'
 
@@ -50,7 +61,15 @@ export function openAiProtocol (binding: AdapterBinding, options: OpenAiOptions,
     slots_total: options.concurrency ?? null,
     engine_version: model,
     supported_workloads: ['completion'],
-    features: { streaming: true, cancel: true, seed: 'best_effort', stop: options.api !== 'responses', chat: options.api === 'chat', remote: true },
+    features: {
+      streaming: true,
+      cancel: true,
+      seed: 'best_effort',
+      stop: options.api !== 'responses',
+      chat: options.api === 'chat',
+      remote: true,
+      sampling: OPENAI_SAMPLING[options.api],
+    },
   })
 
   return {
@@ -59,10 +78,11 @@ export function openAiProtocol (binding: AdapterBinding, options: OpenAiOptions,
     headers,
     open (req, d) {
       const prompt = req.prompt ?? (req.inputs ?? []).join('\n')
-      const common = greedyOpenAiBody(model, req, d)
+      const common = openAiBody(model, req, d)
       if (options.api === 'responses') {
         // the Responses API takes no seed and no stream_options
-        return responsesStream('/responses', { model, input: prompt, max_output_tokens: req.max_tokens, stream: true, temperature: 0, top_p: 1 })
+        const { temperature = 0, top_p: topP = 1 } = req.sampling ?? {}
+        return responsesStream('/responses', { model, input: prompt, max_output_tokens: req.max_tokens, stream: true, temperature, top_p: topP })
       }
       return options.api === 'chat'
         ? openAiStream({

@@ -1,5 +1,6 @@
 import { type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
+import type { Sampling, SamplingParam } from '../../sdk/sampling.js'
 import type { AdapterBinding, CapabilitySnapshot } from '../../sdk/index.js'
 import type { UpstreamCondition } from '../../sdk/worker-errors.js'
 import type { EngineProtocol, FrameSink, StopInfo } from '../../lib/adapter-kit/protocol.js'
@@ -13,6 +14,26 @@ export const TgiOptions = Strict({ http: HttpOptions, ...SecretOptions })
 export type TgiOptions = Static<typeof TgiOptions>
 
 interface Info { version?: string, sha?: string, max_concurrent_requests?: number, max_total_tokens?: number, model_id?: string, model_sha?: string }
+
+/** The sampling parameters TGI's `/generate` honours (no min_p, presence penalty or logit bias). */
+export const TGI_SAMPLING: readonly SamplingParam[] = ['temperature', 'top_p', 'top_k', 'frequency_penalty', 'repeat_penalty', 'response_format']
+
+/**
+ * Profile v1 on TGI (greedy through do_sample:false; TGI rejects temperature 0 and top_p 1
+ * with 422), then the task's sampling in TGI's `parameters`: neutral values are left out,
+ * as TGI refuses them, and a response format is a JSON grammar.
+ */
+export function tgiSampling (s: Sampling = {}): Record<string, unknown> {
+  const p: Record<string, unknown> = { do_sample: (s.temperature ?? 0) > 0 }
+  if (p.do_sample === true) p.temperature = s.temperature
+  if (s.top_k !== undefined && s.top_k > 0) p.top_k = s.top_k
+  if (s.top_p !== undefined && s.top_p < 1) p.top_p = s.top_p
+  if (s.repeat_penalty !== undefined) p.repetition_penalty = s.repeat_penalty
+  if (s.frequency_penalty !== undefined) p.frequency_penalty = s.frequency_penalty
+  const f = s.response_format
+  if (f !== undefined) p.grammar = { type: 'json', value: f.type === 'json_object' ? { type: 'object' } : f.schema }
+  return p
+}
 
 const FINISH: Record<string, StopInfo['stop_reason']> = { eos_token: 'eos', length: 'length', stop_sequence: 'stop' }
 
@@ -42,7 +63,9 @@ export function tgiProtocol (binding: AdapterBinding, options: TgiOptions, { cli
       slots_total: i.max_concurrent_requests ?? null,
       engine_version: versionOf(i),
       supported_workloads: ['completion'],
-      features: { streaming: true, cancel: true, seed: true, stop: true, chat: false, batching: 'continuous', model_sha: i.model_sha ?? null },
+      features: {
+        streaming: true, cancel: true, seed: true, stop: true, chat: false, sampling: TGI_SAMPLING, batching: 'continuous', model_sha: i.model_sha ?? null,
+      },
     }
   }
 
@@ -69,12 +92,11 @@ export function tgiProtocol (binding: AdapterBinding, options: TgiOptions, { cli
     baseUrl: base,
     headers,
     open (req, d) {
-      // profile v1 on TGI: greedy through do_sample:false; TGI rejects temperature 0 and top_p 1 (422)
       const body = {
         inputs: req.prompt ?? (req.inputs ?? []).join('\n'),
         parameters: {
           max_new_tokens: req.max_tokens,
-          do_sample: false,
+          ...tgiSampling(req.sampling),
           seed: d.seed,
           details: true,
           ...stopField(req),

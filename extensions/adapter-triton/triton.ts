@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
+import type { SamplingParam } from '../../sdk/sampling.js'
 import type { AdapterBinding, CapabilitySnapshot, EngineMetricsSnapshot, WorkerHealth } from '../../sdk/index.js'
 import type { EngineProtocol, FrameSink } from '../../lib/adapter-kit/protocol.js'
 import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.js'
@@ -31,6 +32,9 @@ export const TritonOptions = Strict({
 export type TritonOptions = Static<typeof TritonOptions>
 
 const GPU = new Set(['nv_gpu_utilization', 'nv_gpu_memory_used_bytes'])
+
+/** Triton's generate endpoint: its tensors are the model's own, so no sampling parameter is passed on (greedy top_k 1 only). */
+export const TRITON_SAMPLING: readonly SamplingParam[] = []
 
 /**
  * NVIDIA Triton / TensorRT-LLM over HTTP (spec adapters §2.4, ORCH-3057, OC-ADAPT-5060/5070):
@@ -64,7 +68,7 @@ export function tritonProtocol (binding: AdapterBinding, options: TritonOptions,
       slots_total: config.max_batch_size && config.max_batch_size > 0 ? config.max_batch_size : null,
       engine_version: v,
       supported_workloads: ['completion'],
-      features: { streaming: true, cancel: true, seed: true, stop: false, chat: false, metrics_scrape: true, grpc: false },
+      features: { streaming: true, cancel: true, seed: true, stop: false, chat: false, sampling: TRITON_SAMPLING, metrics_scrape: true, grpc: false },
     }
   }
 

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot } from '../../sdk/index.js'
 import type { EngineProtocol } from '../../lib/adapter-kit/protocol.js'
-import { greedyOpenAiBody } from '../../lib/adapter-kit/request-fields.js'
+import { openAiBody, openAiSampling, VLLM_NAMES } from '../../lib/adapter-kit/request-fields.js'
 import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
@@ -18,6 +18,9 @@ export const VllmOptions = Strict({
   max_num_seqs: Type.Optional(Type.Integer({ minimum: 1, description: 'slots_total to report (vLLM exposes no slot counts)' })),
 })
 export type VllmOptions = Static<typeof VllmOptions>
+
+/** The sampling parameters vLLM honours (its OpenAI server, chat and completions alike): all of them. */
+export const VLLM_SAMPLING = openAiSampling(VLLM_NAMES, true)
 
 const KV = ['vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc']
 const KV_SET = new Set(KV)
@@ -46,7 +49,16 @@ export function vllmProtocol (binding: AdapterBinding, options: VllmOptions, { c
       slots_total: options.max_num_seqs ?? null,
       engine_version: version.version ?? null,
       supported_workloads: ['completion'],
-      features: { streaming: true, cancel: true, seed: true, stop: true, chat: options.api === 'chat', metrics_scrape: true, batching: 'continuous' },
+      features: {
+        streaming: true,
+        cancel: true,
+        seed: true,
+        stop: true,
+        chat: options.api === 'chat',
+        sampling: VLLM_SAMPLING,
+        metrics_scrape: true,
+        batching: 'continuous',
+      },
     }
   }
 
@@ -56,7 +68,7 @@ export function vllmProtocol (binding: AdapterBinding, options: VllmOptions, { c
     headers,
     open (req, d) {
       const prompt = req.prompt ?? (req.inputs ?? []).join('\n')
-      const common = { ...greedyOpenAiBody(model, req, d), max_tokens: req.max_tokens }
+      const common = { ...openAiBody(model, req, d, VLLM_NAMES), max_tokens: req.max_tokens }
       return options.api === 'chat'
         ? openAiStream({
           engine: 'vllm',

@@ -5,7 +5,10 @@
  */
 import { engineVersion } from './version.js'
 import { applyTemplate as applyChatTemplate, type ChatMessage } from './chat-template.js'
-import { getLlama, LlamaCompletion, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp'
+import {
+  getLlama, LlamaCompletion, LlamaLogLevel, TokenBias,
+  type LLamaContextualRepeatPenalty, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaGrammar, type LlamaModel, type Token,
+} from 'node-llama-cpp'
 import { ORC_ERR_EMBEDDED_NO_GPU_BACKEND, ORC_ERR_EMBEDDED_SHUTTING_DOWN } from './errors.js'
 
 export interface EngineOptions {
@@ -42,6 +45,12 @@ export interface CompletionParams {
   minP: number
   stop: string[]
   cachePrompt: boolean
+  /** llama-server's penalties; all neutral = none applied (node-llama-cpp's repeatPenalty: false). */
+  penalties: { repeat: number, presence: number, frequency: number, lastN: number }
+  /** Token id → logit bias (`-Infinity` bans). */
+  logitBias: Map<Token, number>
+  /** The JSON Schema the output must match (llama-server's `json_schema`). */
+  jsonSchema: object | undefined
 }
 
 export interface CompletionResult {
@@ -75,6 +84,7 @@ export class WorkerEngine {
   readonly counters: Counters = { promptTokens: 0, promptSeconds: 0, predictedTokens: 0, predictedSeconds: 0, decodes: 0, deferred: 0 }
   private readonly waiters: Array<{ resolve: (s: Slot) => void, reject: (e: unknown) => void, signal: AbortSignal, onAbort: () => void }> = []
   private nextTask = 0
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>()
 
   readonly opts: EngineOptions
 
@@ -191,6 +201,9 @@ export class WorkerEngine {
       topP: p.topP,
       minP: p.minP,
       ...(p.stop.length > 0 ? { customStopTriggers: p.stop } : {}),
+      ...(penalised(p) ? { repeatPenalty: this.repeatPenalty(p) } : {}),
+      ...(p.logitBias.size > 0 ? { tokenBias: this.tokenBias(p.logitBias) } : {}),
+      ...(p.jsonSchema !== undefined ? { grammar: await this.grammarFor(p.jsonSchema) } : {}),
       signal,
       stopOnAbortSignal: true,
       onToken: (chunk) => {
@@ -219,6 +232,35 @@ export class WorkerEngine {
     return { slot: slot.id, tokens, text: meta.response, predicted, stopType, stoppingWord, cacheN, promptMs, predictedMs, tokensCached: slot.cached.length }
   }
 
+  private repeatPenalty (p: CompletionParams): LLamaContextualRepeatPenalty {
+    const { repeat, presence, frequency, lastN } = p.penalties
+    // llama.cpp penalises every token, newlines included, over the last repeat_last_n
+    return { penalty: repeat, presencePenalty: presence, frequencyPenalty: frequency, lastTokens: lastN, penalizeNewLine: true }
+  }
+
+  private tokenBias (bias: ReadonlyMap<Token, number>): TokenBias {
+    const tb = TokenBias.for(this.model!)
+    for (const [token, logit] of bias) tb.set(token, logit === -Infinity ? 'never' : { logit })
+    return tb
+  }
+
+  /**
+   * A schema's grammar, compiled once per distinct schema (compiling costs far more than a
+   * lookup). A schema node-llama-cpp cannot express throws a TypeError naming `json_schema`.
+   */
+  async grammarFor (schema: object): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema)
+    let g = this.grammars.get(key)
+    if (g === undefined) {
+      g = this.llama!.createGrammarForJsonSchema(schema as never).catch((err: unknown) => {
+        this.grammars.delete(key)
+        throw new TypeError(`"json_schema" cannot be turned into a grammar: ${(err as Error).message}`)
+      })
+      this.grammars.set(key, g)
+    }
+    return await g
+  }
+
   /** Fraction of the KV cells in use over all slots. */
   kvUsage (): { tokens: number, ratio: number } {
     const tokens = this.slots.reduce((n, s) => n + s.cached.length, 0)
@@ -230,6 +272,9 @@ export class WorkerEngine {
     await this.llama?.dispose()
   }
 }
+
+const penalised = (p: CompletionParams): boolean =>
+  p.penalties.repeat !== 1 || p.penalties.presence !== 0 || p.penalties.frequency !== 0
 
 function commonPrefix (a: readonly Token[], b: readonly Token[]): number {
   let n = 0

@@ -50,6 +50,9 @@ export function completionParams (engine: WorkerEngine, b: Record<string, unknow
   const nPredict = num(b.n_predict, -1)
   const seed = num(b.seed, -1)
   const stop = Array.isArray(b.stop) ? b.stop.filter((s): s is string => typeof s === 'string' && s.length > 0) : []
+  if (typeof b.grammar === 'string' && b.grammar !== '') throw new TypeError('"grammar" (GBNF) is not served by the embedded worker; send "json_schema"')
+  const schema = b.json_schema
+  if (schema !== undefined && schema !== null && (typeof schema !== 'object' || Array.isArray(schema))) throw new TypeError('"json_schema" must be an object')
   return {
     prompt,
     nPredict: nPredict >= 0 ? nPredict : undefined,
@@ -60,12 +63,44 @@ export function completionParams (engine: WorkerEngine, b: Record<string, unknow
     minP: num(b.min_p, 0.05),
     stop,
     cachePrompt: b.cache_prompt !== false,
+    penalties: {
+      repeat: num(b.repeat_penalty, 1),
+      presence: num(b.presence_penalty, 0),
+      frequency: num(b.frequency_penalty, 0),
+      lastN: num(b.repeat_last_n, 64),
+    },
+    logitBias: logitBias(engine, b.logit_bias),
+    jsonSchema: schema === null ? undefined : schema as object | undefined,
   }
+}
+
+/**
+ * llama-server's `logit_bias`: `[[token, bias], …]` (a token as an id, or as text: every token
+ * of it) or `{"token": bias}` (a key of digits is an id, any other key text), a bias of `false`
+ * banning it.
+ */
+function logitBias (engine: WorkerEngine, v: unknown): Map<Token, number> {
+  const out = new Map<Token, number>()
+  if (v === undefined || v === null) return out
+  if (typeof v !== 'object') throw new TypeError('"logit_bias" must be an array of [token, bias] pairs or an object')
+  const pairs: unknown[] = Array.isArray(v) ? v : Object.entries(v)
+  for (const pair of pairs) {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('"logit_bias" entries must be [token, bias] pairs')
+    const [key, bias] = pair
+    const value = bias === false ? -Infinity : typeof bias === 'number' && Number.isFinite(bias) ? bias : undefined
+    if (value === undefined) throw new TypeError('a "logit_bias" bias must be a number or false')
+    const id = typeof key === 'number' ? key : typeof key === 'string' && !Array.isArray(v) && /^\d+$/.test(key) ? Number(key) : undefined
+    const tokens = id !== undefined ? [id as Token] : typeof key === 'string' ? engine.tokenize(key, false) : []
+    for (const t of tokens) out.set(t, value)
+  }
+  return out
 }
 
 async function completion (engine: WorkerEngine, alias: string, req: IncomingMessage, res: Reply): Promise<void> {
   const body = await readJson(req)
   const params = completionParams(engine, body)
+  // a schema the engine cannot express is a 400 before any slot is taken or byte streamed
+  if (params.jsonSchema !== undefined) await engine.grammarFor(params.jsonSchema)
   const stream = body.stream === true
   const ac = new AbortController()
   // a client that goes away (mid-stream, or while waiting for a slot) aborts its generation
@@ -84,6 +119,10 @@ async function completion (engine: WorkerEngine, alias: string, req: IncomingMes
     top_p: params.topP,
     min_p: params.minP,
     stop: params.stop,
+    repeat_penalty: params.penalties.repeat,
+    repeat_last_n: params.penalties.lastN,
+    presence_penalty: params.penalties.presence,
+    frequency_penalty: params.penalties.frequency,
     n_ctx: engine.nCtx,
   }
   slot.params = settings

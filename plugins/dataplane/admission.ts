@@ -8,6 +8,7 @@ import type { PoolRegistry } from '../pool/index.js'
 import type { Reservation, Session, SessionStore } from '../sessions/index.js'
 import { frame } from './event-log.js'
 import { fillTask, type TaskDefaults } from './fill.js'
+import { unhonoured } from './honour.js'
 import { jobOf } from './job.js'
 import type { TaskLifecycle } from './lifecycle.js'
 import type { PoolView } from './pools.js'
@@ -65,7 +66,7 @@ interface Plan {
 
 /** The fields of TaskRequest that make two submissions "the same" (§6 D11); unknown fields are ignored. */
 const TASK_FIELDS = ['task_id', 'session_id', 'workload', 'model_ref', 'engine', 'ctx', 'priority', 'seed', 'determinism',
-  'sampler_profile_version', 'prompt', 'inputs', 'max_tokens', 'deadline_ms', 'expected_tokens', 'kv_hint', 'stop', 'messages'] as const
+  'sampler_profile_version', 'prompt', 'inputs', 'max_tokens', 'deadline_ms', 'expected_tokens', 'kv_hint', 'stop', 'sampling', 'messages'] as const
 
 export function pickTaskRequest (body: Record<string, unknown>): Partial<TaskRequest> {
   const out: Record<string, unknown> = {}
@@ -115,17 +116,8 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
     if (caps && !caps.supported_workloads.includes(req.workload)) {
       throw invalid(`/workload ${req.workload} is not supported by ${engine} (supported: ${caps.supported_workloads.join(', ')})`, engine)
     }
-    // honour or reject (issue 11): a chat needs an engine that renders it with the model's template
-    if (req.messages !== undefined && caps && caps.features.chat !== true && (caps.pools ?? []).some((p) => p.replicas > 0)) {
-      const chatting = deps.capabilities().filter((c) => c.features.chat === true).map((c) => c.engine)
-      throw invalid(`/messages: engine ${engine} serves no chat here (engines that do: ${chatting.join(', ') || 'none'})`, engine)
-    }
-    // honour or reject (issue 11): an engine whose adapter does not pass stop sequences on refuses them
-    // (known once a replica is bound; before that the pool is not Ready and placement answers)
-    if (req.stop !== undefined && req.stop.length > 0 && caps && caps.features.stop !== true && (caps.pools ?? []).some((p) => p.replicas > 0)) {
-      const honouring = deps.capabilities().filter((c) => c.features.stop === true).map((c) => c.engine)
-      throw invalid(`/stop is not honoured by engine ${engine} (engines that honour it: ${honouring.join(', ') || 'none here'})`, engine)
-    }
+    const refusedField = unhonoured(req, caps, deps.capabilities())
+    if (refusedField !== undefined) throw invalid(refusedField, engine)
     // §6 D11: the same id with the same body (filled in, fill.ts) replays the first 202; a different body is refused
     const existing = deps.tasks.get(req.task_id)
     if (existing) {

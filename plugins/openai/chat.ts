@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { stopOf } from './completion.js'
 import { OpenAiError } from './errors.js'
-import { CHAT_RULES, refusedParam } from './honour.js'
+import { CHAT_RULES, refuseUnhonoured, samplingOf } from './honour.js'
 import { answerJson, answerStream, type Shape, type TaskPart } from './run.js'
 import type { ChatRequest } from './schema.js'
 
@@ -33,8 +33,7 @@ const shape: Shape = {
 }
 
 export async function chat (app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, body: ChatRequest): Promise<unknown> {
-  const refused = refusedParam(body, CHAT_RULES)
-  if (refused) throw new OpenAiError(400, refused.message, { param: refused.param, code: 'unsupported_value' })
+  refuseUnhonoured(body, CHAT_RULES)
   if (body.max_tokens != null && body.max_completion_tokens != null && body.max_tokens !== body.max_completion_tokens) {
     throw new OpenAiError(400, 'max_tokens and max_completion_tokens differ; send one of them', { param: 'max_tokens' })
   }
@@ -44,6 +43,7 @@ export async function chat (app: FastifyInstance, req: FastifyRequest, reply: Fa
     max_tokens: body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_CHAT_TOKENS,
     seed: body.seed,
     stop: stopOf(body.stop),
+    sampling: samplingOf(body),
   }
   const input = { messages: body.messages.map(taskMessage) }
   if (body.stream === true) return answerStream(app, req, reply, part, input, shape, body.stream_options?.include_usage === true)

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { OpenAiError } from './errors.js'
-import { COMPLETION_RULES, refusedParam } from './honour.js'
+import { COMPLETION_RULES, refuseUnhonoured, samplingOf } from './honour.js'
 import { answerJson, answerStream, type Shape, type TaskPart } from './run.js'
 import type { CompletionRequest } from './schema.js'
 
@@ -22,10 +21,14 @@ const shape: Shape = {
 
 /** `POST /v1/completions`, streamed or not. */
 export async function complete (app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, body: CompletionRequest): Promise<unknown> {
-  const refused = refusedParam(body, COMPLETION_RULES)
-  if (refused) throw new OpenAiError(400, refused.message, { param: refused.param, code: 'unsupported_value' })
+  refuseUnhonoured(body, COMPLETION_RULES)
   const part: TaskPart = {
-    model: body.model, user: body.user, max_tokens: body.max_tokens ?? DEFAULT_COMPLETION_TOKENS, seed: body.seed, stop: stopOf(body.stop),
+    model: body.model,
+    user: body.user,
+    max_tokens: body.max_tokens ?? DEFAULT_COMPLETION_TOKENS,
+    seed: body.seed,
+    stop: stopOf(body.stop),
+    sampling: samplingOf(body),
   }
   const input = { prompt: Array.isArray(body.prompt) ? body.prompt[0] : body.prompt }
   if (body.stream === true) return answerStream(app, req, reply, part, input, shape, body.stream_options?.include_usage === true)

@@ -35,8 +35,15 @@ function typeFor (status: number): string {
   return 'invalid_request_error'
 }
 
-/** `/max_tokens 40 plus …` → `max_tokens`: the native API's messages start with the field's JSON pointer. */
-const paramOf = (message: string): string | null => /^(?:body)?\/([a-z_]+)/.exec(message)?.[1] ?? null
+/**
+ * `/max_tokens 40 plus …` → `max_tokens`: the native API's messages start with the field's JSON
+ * pointer; a task's `/sampling/top_k` is the request's top-level `top_k`.
+ */
+const paramOf = (message: string): string | null => /^(?:body)?\/(?:sampling\/)?([a-z_]+)/.exec(message)?.[1] ?? null
+
+/** OpenAI's refusal of a request that lacks a field (`param` names it, dotted when nested). */
+export const missingParam = (param: string): OpenAiError =>
+  new OpenAiError(400, `Missing required parameter: '${param}'.`, { param, code: 'missing_required_parameter' })
 
 interface ValidationItem { instancePath?: string, message?: string, params?: Record<string, unknown> }
 
@@ -50,9 +57,7 @@ function fromValidation (items: ValidationItem[]): OpenAiError {
     const at = path === '' ? extra : `${path}.${extra}`
     return new OpenAiError(400, `Unrecognized request argument supplied: ${at}`, { param: at, code: 'unknown_parameter' })
   }
-  if (typeof missing === 'string') {
-    return new OpenAiError(400, `Missing required parameter: '${missing}'.`, { param: missing, code: 'missing_required_parameter' })
-  }
+  if (typeof missing === 'string') return missingParam(missing)
   const field = path.split('/')[0] || null
   return new OpenAiError(400, `Invalid value for '${path || 'body'}': ${v.message ?? 'is invalid'}.`, { param: field, code: 'invalid_value' })
 }

@@ -4,5 +4,5 @@
  * own is decorated.
  */
 export { openaiRoutes } from './routes.js'
-export { CHAT_RULES, COMPLETION_RULES, honourTable, refusedParam, type Rule } from './honour.js'
+export { CHAT_RULES, COMPLETION_RULES, honourTable, refusedParam, refuseUnhonoured, samplingOf, type Rule } from './honour.js'
 export { OpenAiError, type OpenAiErrorBody } from './errors.js'

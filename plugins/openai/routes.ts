@@ -5,11 +5,13 @@ import { chat } from './chat.js'
 import { complete } from './completion.js'
 import { OpenAiError, openAiErrorHandler } from './errors.js'
 import { listModels } from './models.js'
+import { respond } from './responses.js'
+import { ResponsesRequest } from './responses-schema.js'
 import { ChatRequest, CompletionRequest, ModelParams } from './schema.js'
 
 /**
  * The OpenAI-compatible routes under `/v1` (openai-compat.md): `GET /models`, `GET /models/{id}`,
- * `POST /completions` and `POST /chat/completions`, streaming and not. Each completion is a task on the same admission
+ * `POST /completions`, `POST /chat/completions` and `POST /responses`, streaming and not. Each completion is a task on the same admission
  * path as `POST /v1/tasks`; every failure is written in OpenAI's error shape.
  */
 export const openaiRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -30,4 +32,7 @@ export const openaiRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   const chats = { tags: ['openai'], summary: 'Chat completions on the admission queue', body: ChatRequest }
   app.post('/chat/completions', { schema: chats }, async (req, reply) => await chat(app, req, reply, req.body))
+
+  const responses = { tags: ['openai'], summary: 'Stateless Responses API on the admission queue', body: ResponsesRequest }
+  app.post('/responses', { schema: responses }, async (req, reply) => await respond(app, req, reply, req.body))
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ERROR_KINDS, type ErrorKind } from '../../sdk/api.js'
+import type { Sampling } from '../../sdk/sampling.js'
 import type { Task } from '../dataplane/index.js'
 import { OpenAiError } from './errors.js'
 import { parseFrame } from './frames.js'
@@ -28,9 +29,16 @@ export interface Shape {
 }
 
 /** The OpenAI fields of a request that become task fields; the rest comes from headers and the model. */
-export interface TaskPart { model: string, user?: string | undefined, max_tokens: number, seed?: number | null | undefined, stop?: string[] }
+export interface TaskPart {
+  model: string
+  user?: string | undefined
+  max_tokens: number
+  seed?: number | null | undefined
+  stop?: string[]
+  sampling?: Sampling | undefined
+}
 
-interface RunSink { token (text: string): void, end (finish: FinishReason, usage: Usage): void, error (e: OpenAiError): void }
+export interface RunSink { token (text: string): void, end (finish: FinishReason, usage: Usage): void, error (e: OpenAiError): void }
 
 const finishOf = (task: Readonly<Task>): FinishReason =>
   task.stopReason === 'length' || (task.stopReason !== 'eos' && task.stopReason !== 'stop' && task.tokensOut >= task.req.max_tokens) ? 'length' : 'stop'
@@ -44,7 +52,11 @@ function frameError (data: Record<string, unknown>): OpenAiError {
   return new OpenAiError(ERROR_KINDS[code]?.status ?? 500, String(data.message ?? 'the task failed'), { code: code.toLowerCase() })
 }
 
-function admitAndFollow (
+/**
+ * Admits the request's task and feeds its frames to `sink`; `admitted` runs once the task
+ * exists (before any frame). A client that goes away cancels the task.
+ */
+export function admitAndFollow (
   app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, part: TaskPart, input: Record<string, unknown>, sink: RunSink,
   admitted?: (task: Readonly<Task>) => void
 ): Readonly<Task> {
@@ -64,6 +76,7 @@ function admitAndFollow (
     ...input,
     ...(typeof part.seed === 'number' ? { seed: part.seed } : {}),
     ...(part.stop !== undefined && part.stop.length > 0 ? { stop: part.stop } : {}),
+    ...(part.sampling !== undefined ? { sampling: part.sampling } : {}),
   }, req.correlationId, req.apiClient)
   const task = dp.task(taskId)!
   admitted?.(task)
@@ -86,7 +99,14 @@ function admitAndFollow (
   return task
 }
 
-const now = (): number => Math.floor(Date.now() / 1000)
+export const now = (): number => Math.floor(Date.now() / 1000)
+
+/** Takes the response over from Fastify and opens an SSE stream on it (after admission, before any token). */
+export function openSse (req: FastifyRequest, reply: FastifyReply): void {
+  reply.hijack()
+  const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-correlation-id': req.correlationId }
+  reply.raw.writeHead(200, headers)
+}
 
 /** The request answered in one JSON body once its task ends. */
 export async function answerJson (
@@ -119,8 +139,7 @@ export function answerStream (
   // headers go out once the task is admitted (a refusal is still a JSON error) and before any token
   const open = (task: Readonly<Task>): void => {
     id = `${shape.idPrefix}-${task.id}`
-    reply.hijack()
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-correlation-id': req.correlationId })
+    openSse(req, reply)
     if (shape.opening) chunk([shape.opening()])
   }
   admitAndFollow(app, req, reply, part, input, {

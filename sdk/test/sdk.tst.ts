@@ -13,7 +13,7 @@ import {
   type EndData, type EngineBuild, type EngineMetricsSnapshot, type ErrorEnvelope, type ErrorKind, type ExtensionDescriptor, type ExtensionKind,
   type NarrationFields, type NarrationLevel, type Narrator, type Plan, type PoolConfig, type PreparedEngine, type Provisioner, type ProvisionerRegistry,
   type ProvisioningMode, type StartedData, type SubmitOpts, type TaskRequest, type TaskSubmission, type TokenEvent, type WorkerAdapter, type WorkerErrorData,
-  type WorkerErrorKind, type WorkerHealth, type WorkerProps,
+  type WorkerErrorKind, type WorkerHealth, type WorkerProps, type Sampling, type SamplingParam,
 } from '../index.js'
 // not yet re-exported by sdk/index.ts (issue 11): imported from its module
 
@@ -61,6 +61,7 @@ describe('TaskRequest', () => {
       expected_tokens?: number
       kv_hint?: 'reuse' | 'cold'
       stop?: string[]
+      sampling?: Sampling
       messages?: Array<{ role: 'system' | 'user' | 'assistant', content: string }>
     }>()
   })
@@ -84,9 +85,27 @@ describe('TaskRequest', () => {
       expected_tokens?: number
       kv_hint?: 'reuse' | 'cold'
       stop?: string[]
+      sampling?: Sampling
       messages?: Array<{ role: 'system' | 'user' | 'assistant', content: string }>
     }>()
     expect<TaskRequest>().type.toBeAssignableTo<TaskSubmission>()
+  })
+})
+
+describe('sampling (issue 11 item 2)', () => {
+  test('Sampling: every parameter optional, a response format of two kinds', () => {
+    expect<Sampling>().type.toBe<{
+      temperature?: number
+      top_p?: number
+      top_k?: number
+      min_p?: number
+      presence_penalty?: number
+      frequency_penalty?: number
+      repeat_penalty?: number
+      logit_bias?: Record<string, number>
+      response_format?: { type: 'json_object' } | { type: 'json_schema', schema: object }
+    }>()
+    expect<SamplingParam>().type.toBe<keyof Sampling>()
   })
 })
 

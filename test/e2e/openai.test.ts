@@ -102,4 +102,40 @@ t.test('issue 11 acceptance on the embedded pool', async (t) => {
     t.equal(chat.usage!.prompt_tokens, same.usage!.prompt_tokens, 'the template\'s special tokens counted once, as tokens')
     t.comment(`chat answer: ${JSON.stringify(chat.choices[0]!.message.content)} (${chat.choices[0]!.finish_reason})`)
   })
+
+  await t.test('issue 11 item 2: sampling reaches the embedded engine: logit_bias, JSON mode and a schema, seeded temperature', async (t) => {
+    const sdk = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'not-checked', maxRetries: 0 })
+    // the tiny model's byte tokens: id 52 is '4', so banning it moves the greedy path off 456789
+    const biased = await sdk.completions.create({ model: 'tiny-successor', prompt: 'Count: 3', logit_bias: { 52: -100 }, max_tokens: 8 })
+    t.not(biased.choices[0]!.text[0], '4', `banned '4': ${JSON.stringify(biased.choices[0]!.text)}`)
+
+    const messages = [{ role: 'user' as const, content: 'Count: 3' }]
+    const json = await sdk.chat.completions.create({ model: 'tiny-successor', messages, response_format: { type: 'json_object' }, max_tokens: 40 })
+    t.type(JSON.parse(json.choices[0]!.message.content!), 'object', `json_object: ${json.choices[0]!.message.content}`)
+    const schema = { type: 'object', properties: { colour: { enum: ['red', 'blue'] } }, required: ['colour'], additionalProperties: false }
+    const shaped = await sdk.chat.completions.create({
+      model: 'tiny-successor', messages, response_format: { type: 'json_schema', json_schema: { name: 'c', schema } }, max_tokens: 40,
+    })
+    t.match(JSON.parse(shaped.choices[0]!.message.content!), { colour: /^(red|blue)$/ })
+    t.equal(shaped.choices[0]!.finish_reason, 'stop')
+
+    const body = { model: 'tiny-successor', prompt: 'Count: 3', temperature: 1.5, top_k: 0, max_tokens: 8 }
+    const sampled = (seed: number) => sdk.completions.create({ ...body, seed } as OpenAI.CompletionCreateParamsNonStreaming)
+    t.equal((await sampled(7)).choices[0]!.text, (await sampled(7)).choices[0]!.text, 'seeded sampling is reproducible')
+    await t.rejects(sdk.completions.create({ model: 'tiny-successor', prompt: 'x', top_p: 0.5 }), { status: 400, param: 'top_p', message: /no effect with greedy decoding/ }, 'greedy with top_p: refused')
+  })
+
+  await t.test('issue 11: the stateless Responses API on the real engine: the same chat task as chat completions, streamed too', async (t) => {
+    const sdk = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'not-checked', maxRetries: 0 })
+    const chat = await sdk.chat.completions.create({
+      model: 'tiny-successor', messages: [{ role: 'system', content: 'Count on.' }, { role: 'user', content: 'Count: 3' }], max_tokens: 16,
+    })
+    const r = await sdk.responses.create({ model: 'tiny-successor', instructions: 'Count on.', input: 'Count: 3', max_output_tokens: 16 })
+    t.equal(r.output_text, chat.choices[0]!.message.content, 'the same chat task as chat completions')
+    t.equal(r.status, chat.choices[0]!.finish_reason === 'stop' ? 'completed' : 'incomplete')
+    t.equal(r.usage!.input_tokens, chat.usage!.prompt_tokens)
+    const stream = sdk.responses.stream({ model: 'tiny-successor', instructions: 'Count on.', input: 'Count: 3', max_output_tokens: 16 })
+    const final = await stream.finalResponse()
+    t.equal((final.output[0] as { content: Array<{ text: string }> }).content[0]!.text, r.output_text)
+  })
 })

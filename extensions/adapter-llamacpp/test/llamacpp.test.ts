@@ -6,7 +6,8 @@ import { build } from '../../../test/helpers/build.js'
 import { deriveSeed } from '../../../sdk/determinism.js'
 import type { Test } from 'tap'
 import { FakeEngine, json } from '../../../test/fixtures/engines/fake-engine.js'
-import { LlamacppOptions, llamacppProtocol } from '../llamacpp.js'
+import { LLAMACPP_SAMPLING, LlamacppOptions, llamacppProtocol } from '../llamacpp.js'
+import { SAMPLING_PARAMS } from '../../../sdk/sampling.js'
 import { SessionSlots } from '../session-slots.js'
 
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
@@ -212,4 +213,23 @@ t.test('issue 11: stop sequences go to llama-server as `stop` (empty without), a
   await collect(adapter.submit(taskRequest('llamacpp', { prompt: 'Count: 3', max_tokens: 3 }), opts()))
   t.same(fake.hits('/completion').map((h) => h.body.stop), [['7'], []])
   t.match(await adapter.capabilities!(), { features: { stop: true } })
+})
+
+t.test('issue 11: sampling reaches llama-server in /completion\'s fields; the capability lists every parameter (LLAMACPP_SAMPLING)', async (t) => {
+  const { fake, adapter } = await setup(t)
+  const sampling = {
+    temperature: 0.8, top_p: 0.9, min_p: 0.05, presence_penalty: 0.5, frequency_penalty: 0.25, repeat_penalty: 1.1, logit_bias: { 52: -100 },
+  }
+  await collect(adapter.submit(taskRequest('llamacpp', { prompt: 'Count: 3', max_tokens: 3, sampling }), opts()))
+  t.match(fake.hits('/completion')[0]!.body, { ...sampling, top_k: 0 }, 'sampling: top_k off unless asked (OpenAI semantics)')
+  await collect(adapter.submit(taskRequest('llamacpp', { prompt: 'x', max_tokens: 3, sampling: { response_format: { type: 'json_object' } } }), opts()))
+  await collect(adapter.submit(taskRequest('llamacpp', {
+    prompt: 'x', max_tokens: 3, sampling: { top_k: 5, temperature: 1, response_format: { type: 'json_schema', schema: { type: 'array' } } },
+  }), opts()))
+  const [, json, schema] = fake.hits('/completion').map((h) => h.body)
+  t.match(json, { temperature: 0, top_k: 1, top_p: 1, min_p: 0, json_schema: { type: 'object' } }, 'json_object: any object, still greedy')
+  t.notOk('repeat_penalty' in json! || 'logit_bias' in json!, 'unset penalties and bias are not sent (the engine default stays)')
+  t.match(schema, { top_k: 5, json_schema: { type: 'array' } })
+  t.same((await adapter.capabilities!()).features?.sampling, LLAMACPP_SAMPLING)
+  t.same(LLAMACPP_SAMPLING, SAMPLING_PARAMS)
 })

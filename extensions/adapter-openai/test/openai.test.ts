@@ -4,7 +4,7 @@ import { collect, taskRequest } from '../../../test/helpers/adapter-conformance.
 import { kitAdapter, OPENAI_TEST_KEY } from '../../../test/helpers/conformance-targets.js'
 import { fakeOpenAi, OPENAI_FINGERPRINT } from '../../../test/fixtures/engines/openai-compat.js'
 import { FakeEngine } from '../../../test/fixtures/engines/fake-engine.js'
-import { OpenAiOptions, openAiProtocol } from '../openai.js'
+import { OPENAI_SAMPLING, OpenAiOptions, openAiProtocol } from '../openai.js'
 
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
 
@@ -141,4 +141,26 @@ t.test('issue 11: stop sequences go to OpenAI chat and completions as `stop`; th
   t.match(await adapter.capabilities!(), { features: { stop: true } })
   const responses = await setup(t, { api_key: OPENAI_TEST_KEY, api: 'responses' })
   t.match(await responses.adapter.capabilities!(), { features: { stop: false } })
+})
+
+t.test('issue 11: sampling reaches OpenAI per API (OPENAI_SAMPLING): chat with response_format, completions without, Responses 2 params', async (t) => {
+  const sampling = { temperature: 0.7, top_p: 0.9, presence_penalty: 0.5, frequency_penalty: 0.25, logit_bias: { 9: -100 } }
+  const chat = await setup(t, { api_key: OPENAI_TEST_KEY })
+  await collect(chat.adapter.submit(taskRequest('openai', {
+    prompt: 'hi', max_tokens: 4, sampling: { ...sampling, response_format: { type: 'json_object' } },
+  }), opts()))
+  t.match(chat.fake.hits('/chat/completions')[0]!.body, { ...sampling, response_format: { type: 'json_object' } })
+  t.same((await chat.adapter.capabilities!()).features?.sampling, OPENAI_SAMPLING.chat)
+  t.ok(OPENAI_SAMPLING.chat.includes('response_format') && !OPENAI_SAMPLING.chat.includes('top_k'), 'OpenAI has no top_k')
+
+  const legacy = await setup(t, { api_key: OPENAI_TEST_KEY, api: 'completions' })
+  await collect(legacy.adapter.submit(taskRequest('openai', { prompt: 'hi', max_tokens: 4, sampling }), opts()))
+  t.match(legacy.fake.hits('/completions')[0]!.body, sampling)
+  t.same((await legacy.adapter.capabilities!()).features?.sampling, OPENAI_SAMPLING.completions)
+  t.notOk(OPENAI_SAMPLING.completions.includes('response_format'), 'legacy completions have no JSON mode')
+
+  const responses = await setup(t, { api_key: OPENAI_TEST_KEY, api: 'responses' })
+  await collect(responses.adapter.submit(taskRequest('openai', { prompt: 'hi', max_tokens: 4, sampling: { temperature: 0.5, top_p: 0.8 } }), opts()))
+  t.match(responses.fake.hits('/responses')[0]!.body, { temperature: 0.5, top_p: 0.8 })
+  t.same((await responses.adapter.capabilities!()).features?.sampling, ['temperature', 'top_p'])
 })

@@ -6,7 +6,7 @@ import { fakeTgi, TGI_SHA, TGI_VERSION } from '../../../test/fixtures/engines/tg
 import { FakeEngine, json } from '../../../test/fixtures/engines/fake-engine.js'
 import { build } from '../../../test/helpers/build.js'
 import { deriveSeed } from '../../../sdk/determinism.js'
-import { TgiOptions, tgiProtocol } from '../tgi.js'
+import { TGI_SAMPLING, TgiOptions, tgiProtocol } from '../tgi.js'
 
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
 
@@ -89,4 +89,39 @@ t.test('issue 11: stop sequences go to TGI as parameters.stop, and the capabilit
   await collect(adapter.submit(taskRequest('tgi', { prompt: 'Count: 3', max_tokens: 3, stop: ['6', '\n'] }), opts()))
   t.same(fake.hits('/generate_stream')[0]!.body.parameters.stop, ['6', '\n'])
   t.match(await adapter.capabilities!(), { features: { stop: true } })
+})
+
+t.test('issue 11: sampling reaches TGI in `parameters` (do_sample, a JSON grammar), never a value its validation refuses', async (t) => {
+  const { fake, adapter } = await setup(t)
+  const run = async (sampling: Record<string, unknown>) => {
+    const events = await collect(adapter.submit(taskRequest('tgi', { prompt: 'x', max_tokens: 3, sampling }), opts()))
+    return { events, parameters: fake.hits('/generate_stream').at(-1)!.body.parameters }
+  }
+  const sampled = await run({ temperature: 0.7, top_p: 0.9, top_k: 20, repeat_penalty: 1.2, frequency_penalty: 0.5 })
+  t.match(sampled.parameters, { do_sample: true, temperature: 0.7, top_p: 0.9, top_k: 20, repetition_penalty: 1.2, frequency_penalty: 0.5 })
+  t.equal(sampled.events.at(-1)!.kind, 'end')
+  const neutral = await run({ temperature: 0, top_p: 1, top_k: 0 })
+  t.match(neutral.parameters, { do_sample: false })
+  t.notOk('temperature' in neutral.parameters || 'top_p' in neutral.parameters || 'top_k' in neutral.parameters, 'TGI refuses these (422): left out')
+  t.equal(neutral.events.at(-1)!.kind, 'end', 'so the fake TGI, validating as TGI does, answers')
+  const json = await run({ response_format: { type: 'json_object' } })
+  t.same(json.parameters.grammar, { type: 'json', value: { type: 'object' } })
+  const schema = await run({ response_format: { type: 'json_schema', schema: { type: 'array' } } })
+  t.same(schema.parameters.grammar, { type: 'json', value: { type: 'array' } })
+  t.same((await adapter.capabilities!()).features?.sampling, TGI_SAMPLING)
+  t.notOk(TGI_SAMPLING.includes('min_p') || TGI_SAMPLING.includes('logit_bias') || TGI_SAMPLING.includes('presence_penalty'))
+})
+
+t.test('the fake TGI validates parameters as TGI does (422), so the test above could fail', async (t) => {
+  const { fake } = await setup(t)
+  for (const [parameters, message] of [
+    [{ temperature: 0 }, /`temperature` must be strictly positive/],
+    [{ top_p: 1 }, /`top_p` must be > 0.0 and < 1.0/],
+    [{ top_k: 0 }, /`top_k` must be strictly positive/],
+  ] as const) {
+    const body = JSON.stringify({ inputs: 'x', parameters })
+    const res = await fetch(`${fake.url}/generate_stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    t.equal(res.status, 422)
+    t.match(await res.json(), { error: message, error_type: 'validation' })
+  }
 })

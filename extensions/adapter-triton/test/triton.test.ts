@@ -6,7 +6,7 @@ import { fakeTriton, TRITON_VERSION } from '../../../test/fixtures/engines/trito
 import { FakeEngine, json, refusedUrl } from '../../../test/fixtures/engines/fake-engine.js'
 import { build } from '../../../test/helpers/build.js'
 import { deriveSeed } from '../../../sdk/determinism.js'
-import { TritonOptions, tritonProtocol } from '../triton.js'
+import { TRITON_SAMPLING, TritonOptions, tritonProtocol } from '../triton.js'
 
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
 
@@ -102,4 +102,10 @@ t.test('the metrics URL defaults to port 8002 of the replica; the built-in loads
 t.test('issue 11: Triton generate takes no stop sequences: its capability says so, and admission refuses them', async (t) => {
   const { adapter } = await setup(t)
   t.match(await adapter.capabilities!(), { features: { stop: false } })
+})
+
+t.test('issue 11: Triton declares no sampling parameter (admission refuses them), so its table column is empty', async (t) => {
+  const { adapter } = await setup(t)
+  t.same((await adapter.capabilities!()).features?.sampling, [])
+  t.same(TRITON_SAMPLING, [])
 })

@@ -6,7 +6,8 @@ import { fakeVllm, VLLM_VERSION } from '../../../test/fixtures/engines/openai-co
 import { FakeEngine, json } from '../../../test/fixtures/engines/fake-engine.js'
 import { build } from '../../../test/helpers/build.js'
 import { deriveSeed } from '../../../sdk/determinism.js'
-import { VllmOptions, vllmProtocol } from '../vllm.js'
+import { VLLM_SAMPLING, VllmOptions, vllmProtocol } from '../vllm.js'
+import { SAMPLING_PARAMS } from '../../../sdk/sampling.js'
 import { openAiStream } from '../../../lib/adapter-kit/openai-stream.js'
 
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
@@ -123,4 +124,21 @@ t.test('issue 11: stop sequences go to vLLM as `stop`; none sends no field, and 
   await collect(adapter.submit(taskRequest('vllm', { prompt: 'Count: 3', max_tokens: 3 }), opts()))
   t.notOk('stop' in fake.hits('/v1/completions')[1]!.body)
   t.match(await adapter.capabilities!(), { features: { stop: true } })
+})
+
+t.test('issue 11: sampling reaches vLLM in its OpenAI fields (repeat_penalty as repetition_penalty, formats as response_format)', async (t) => {
+  const { fake, adapter } = await setup(t)
+  const sampling = { temperature: 0.7, top_p: 0.9, top_k: 20, min_p: 0.1, presence_penalty: 0.5, frequency_penalty: 0.5, logit_bias: { 7: 5 } }
+  await collect(adapter.submit(taskRequest('vllm', { prompt: 'x', max_tokens: 3, sampling: { ...sampling, repeat_penalty: 1.2 } }), opts()))
+  const body = fake.hits('/v1/completions')[0]!.body
+  t.match(body, { ...sampling, repetition_penalty: 1.2 })
+  t.notOk('repeat_penalty' in body)
+  await collect(adapter.submit(taskRequest('vllm', {
+    prompt: 'x', max_tokens: 3, sampling: { response_format: { type: 'json_schema', schema: { type: 'object' } } },
+  }), opts()))
+  t.match(fake.hits('/v1/completions')[1]!.body, {
+    temperature: 0, top_p: 1, response_format: { type: 'json_schema', json_schema: { name: 'output', schema: { type: 'object' }, strict: true } },
+  })
+  t.same((await adapter.capabilities!()).features?.sampling, VLLM_SAMPLING)
+  t.same([...VLLM_SAMPLING].sort(), [...SAMPLING_PARAMS].sort(), 'vLLM honours every parameter')
 })

@@ -234,6 +234,56 @@ t.test('/tokenize, /metrics and errors', async (t) => {
   t.match(JSON.parse((await post(`${base}/tokenize`, {})).text), { error: { message: '"content" must be a string' } })
 })
 
+t.test('issue 11: /completion honours logit_bias (by id, by text, false bans) and json_schema as llama-server does', async (t) => {
+  const content = async (body: Record<string, unknown>): Promise<string> => {
+    const r = await post(`${base}/completion`, { prompt: 'Count: 3', n_predict: 40, temperature: 0, ...body })
+    t.equal(r.status, 200, JSON.stringify(body))
+    return JSON.parse(r.text).content as string
+  }
+  t.equal(await content({}), '456789')
+  // the tiny model's byte tokens: id 52 is '4'; banning it changes the greedy path
+  const banned = await content({ logit_bias: { 52: -100 } })
+  t.not(banned[0], '4')
+  t.equal(await content({ logit_bias: [[52, false]] }), banned, 'false bans as -100 does')
+  t.equal(await content({ logit_bias: [['4', false]] }), banned, 'a string in the array form is text, tokenized')
+  t.equal(await content({ logit_bias: { 52: 0 } }), '456789', 'a zero bias changes nothing')
+  const obj = await content({ json_schema: { type: 'object' } })
+  t.type(JSON.parse(obj), 'object', `json_schema {type:object} gives a JSON object: ${obj}`)
+  const schema = { type: 'object', properties: { colour: { enum: ['red', 'blue'] } }, required: ['colour'] }
+  t.match(JSON.parse(await content({ json_schema: schema })), { colour: /^(red|blue)$/ }, 'a schema is followed')
+  const sse = await post(`${base}/completion`, { prompt: 'Count: 3', n_predict: 40, temperature: 0, json_schema: schema, stream: true })
+  t.match(sse.text, /"stop":true/, 'streamed under a grammar too')
+  t.match(JSON.parse((await post(`${base}/completion`, { prompt: 'x', grammar: 'root ::= "a"' })).text),
+    { error: { code: 400, message: '"grammar" (GBNF) is not served by the embedded worker; send "json_schema"' } })
+  t.match(JSON.parse((await post(`${base}/completion`, { prompt: 'x', json_schema: [1] })).text),
+    { error: { code: 400, message: '"json_schema" must be an object' } })
+  t.match(JSON.parse((await post(`${base}/completion`, { prompt: 'x', logit_bias: 5 })).text), { error: { code: 400, message: /"logit_bias" must be/ } })
+  t.match(JSON.parse((await post(`${base}/completion`, { prompt: 'x', logit_bias: { 1: 'x' } })).text), { error: { code: 400, message: /bias must be a number or false/ } })
+})
+
+t.test('issue 11: temperature sampling is reproducible by seed, and penalties change a greedy path (a random-weight model)', async (t) => {
+  const random = join(dir, 'random.gguf')
+  await writeTinyModel(random, { mode: 'random' })
+  const r = startWorker(['--model', random, '--port', '0', '--threads', '1', '--parallel', '1', '--alias', 'rnd', '--gpu', 'off', '--exit-on-stdin-close'])
+  const [, rport] = await waitLine(r, /"event":"listening","port":(\d+)/)
+  await waitLine(r, /"event":"ready"/)
+  const tokens = async (body: Record<string, unknown>): Promise<number[]> =>
+    JSON.parse((await post(`http://127.0.0.1:${rport}/completion`, { prompt: 'Count: 3', n_predict: 40, return_tokens: true, ...body })).text).tokens as number[]
+  const sampled = { temperature: 1, top_k: 0, top_p: 1, min_p: 0 }
+  const s7 = await tokens({ ...sampled, seed: 7 })
+  t.same(await tokens({ ...sampled, seed: 7 }), s7, 'the same seed, the same tokens')
+  t.notSame(await tokens({ ...sampled, seed: 8 }), s7, 'another seed, other tokens')
+  const greedy = await tokens({ temperature: 0, top_k: 1 })
+  const repeats = (xs: number[]): number => xs.length - new Set(xs).size
+  for (const penalty of [{ repeat_penalty: 3 }, { presence_penalty: 2 }, { frequency_penalty: 2 }]) {
+    const p = await tokens({ temperature: 0, top_k: 1, ...penalty })
+    t.notSame(p, greedy, `${JSON.stringify(penalty)} changes the path`)
+    t.ok(repeats(p.slice(0, 30)) <= repeats(greedy.slice(0, 30)), `${JSON.stringify(penalty)} repeats no more than greedy`)
+  }
+  r.closeStdin()
+  t.equal(await r.exited, 0)
+})
+
 t.test('the worker ends with its parent: stdin closing stops it cleanly', async (t) => {
   w.closeStdin()
   t.equal(await w.exited, 0)

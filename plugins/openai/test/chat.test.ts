@@ -41,14 +41,33 @@ t.test('issue 11: chat honour or reject: JSON mode, tools and sampling are refus
   const sdk = client(h.base)
   const messages = [{ role: 'user' as const, content: 'hi' }]
   await t.rejects(sdk.chat.completions.create({ model: 'model0', messages, response_format: { type: 'json_object' } }),
-    { status: 400, param: 'response_format', message: /no JSON mode or schema yet/ })
+    { status: 400, param: 'response_format', message: /\/sampling\/response_format is not honoured by engine llamacpp/ })
+  await t.rejects(sdk.chat.completions.create({ model: 'model0', messages, response_format: { type: 'json_schema' } as never }),
+    { status: 400, param: 'response_format.json_schema', message: /Missing required parameter: 'response_format.json_schema'/ })
   await t.rejects(sdk.chat.completions.create({
     model: 'model0', messages, tools: [{ type: 'function', function: { name: 'f', parameters: {} } }],
   }), { status: 400, param: 'tools', message: /no tool calls yet/ })
-  await t.rejects(sdk.chat.completions.create({ model: 'model0', messages, top_p: 0.5 }), { status: 400, param: 'top_p', message: /top_p 0\.5 cannot be honoured/ })
+  await t.rejects(sdk.chat.completions.create({ model: 'model0', messages, top_p: 0.5 }), { status: 400, param: 'top_p', message: /top_p 0\.5 has no effect/ })
+  await t.rejects(sdk.chat.completions.create({ model: 'model0', messages, logprobs: true }), { status: 400, param: 'logprobs', message: /not reported yet/ })
   await t.rejects(sdk.chat.completions.create({ model: 'model0', messages, max_tokens: 2, max_completion_tokens: 3 }), { status: 400, param: 'max_tokens', message: /send one of them/ })
   t.equal(await h.metric(/^tasks_enqueued_total\{/), 0)
   h.mock.release()
+})
+
+t.test('issue 11: a chat\'s response_format becomes the task\'s: json_object, or json_schema with its schema', async (t) => {
+  const h = await f0(t, { mock: { honours_sampling: ['response_format', 'temperature'] } })
+  const sdk = client(h.base)
+  const messages = [{ role: 'user' as const, content: 'hi' }]
+  const schema = { type: 'object', properties: { a: { type: 'string' } } }
+  const a = await sdk.chat.completions.create({ model: 'model0', messages, response_format: { type: 'json_object' }, max_tokens: 2 })
+  const b = await sdk.chat.completions.create({
+    model: 'model0', messages, response_format: { type: 'json_schema', json_schema: { name: 'x', schema } }, temperature: 0.5, max_tokens: 2,
+  })
+  const c = await sdk.chat.completions.create({ model: 'model0', messages, response_format: { type: 'text' }, max_tokens: 2 })
+  const req = (id: string) => h.app.dataplane.task(id.replace(/^chatcmpl-/, ''))!.req
+  t.same(req(a.id).sampling, { response_format: { type: 'json_object' } })
+  t.same(req(b.id).sampling, { temperature: 0.5, response_format: { type: 'json_schema', schema } })
+  t.equal(req(c.id).sampling, undefined, 'text is no constraint')
 })
 
 t.test('issue 11: a task can carry prompt or messages, not both', async (t) => {

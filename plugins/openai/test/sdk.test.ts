@@ -61,10 +61,13 @@ t.test('issue 11: a streamed completion ends with a usage chunk when asked, then
 })
 
 t.test('issue 11: honour or reject: a value the engines cannot honour is 400 naming its param; unknown fields too', async (t) => {
-  const h = await f0(t)
+  const h = await f0(t, { mock: { honours_sampling: ['temperature'] } })
   const sdk = client(h.base)
-  await t.rejects(sdk.completions.create({ model: 'model0', prompt: 'x', temperature: 0.7 }),
-    { status: 400, param: 'temperature', message: /temperature 0\.7 cannot be honoured: the engines of this server accept 0/ })
+  await t.rejects(sdk.completions.create({ model: 'model0', prompt: 'x', temperature: 0.7, top_p: 0.5 }),
+    { status: 400, param: 'top_p', message: /\/sampling\/top_p is not honoured by engine llamacpp \(engines that honour it: none here\)/ })
+  await t.rejects(sdk.completions.create({ model: 'model0', prompt: 'x', top_k: 5 } as OpenAI.CompletionCreateParamsNonStreaming),
+    { status: 400, param: 'top_k', message: /top_k 5 has no effect with greedy decoding/ })
+  await t.rejects(sdk.completions.create({ model: 'model0', prompt: 'x', logit_bias: { a: 1 } }), { status: 400, param: 'logit_bias', message: /logit_bias/ })
   await t.rejects(sdk.completions.create({ model: 'model0', prompt: 'x', n: 2 }), { status: 400, param: 'n', message: /n 2 cannot be honoured/ })
   const res = await request(`${h.base}/v1/completions`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'model0', prompt: 'x', mirostat: 2 }),
@@ -75,6 +78,9 @@ t.test('issue 11: honour or reject: a value the engines cannot honour is 400 nam
   })
   await t.rejects(sdk.completions.create({ model: 'model9', prompt: 'x' }), { status: 404, code: 'model_not_found', message: /models served here: model0/ })
   t.equal(await h.metric(/^tasks_enqueued_total\{/), 0, 'nothing refused was admitted')
+  const ok = await sdk.completions.create({ model: 'model0', prompt: 'x', temperature: 0.7, top_p: 1, presence_penalty: 0, max_tokens: 2 })
+  const task = h.app.dataplane.task(ok.id.replace(/^cmpl-/, ''))!
+  t.same(task.req.sampling, { temperature: 0.7, top_p: 1, presence_penalty: 0 }, 'what the engine honours reaches the task; neutral values ask nothing')
 })
 
 t.test('issue 11: a full queue is 429 with retry-after-ms; the SDK waits the advice and then succeeds', async (t) => {
