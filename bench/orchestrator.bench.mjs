@@ -10,14 +10,8 @@
 // ≤ 1 ms added TTFT p50 and tokens/s ≥ 0.98 of direct.
 // Usage: npm run bench:orchestrator -- [tasks=100] [tokens=64] [sse micro_batch_ms=0]
 import { randomUUID } from 'node:crypto'
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { request } from 'undici'
-import { buildApp, parseManifest } from '../dist/core/app.js'
-import { createLogger } from '../dist/plugins/narration/index.js'
-import { writeTinyModel } from '../dist/extensions/provider-embedded/tiny-file.js'
+import { pct, startTinyServer } from './lib/tiny-server.mjs'
 
 const TASKS = Number(process.argv[2] ?? 100)
 const TOKENS = Number(process.argv[3] ?? 64)
@@ -25,31 +19,7 @@ const MICRO_BATCH_MS = Number(process.argv[4] ?? 0)
 const PROMPT = 'The quick brown fox'
 const WARMUP = 5
 
-const root = await mkdtemp(join(tmpdir(), 'orc-bench-'))
-await writeTinyModel(join(root, 'tiny.gguf'))
-const manifest = parseManifest({
-  providers: ['embedded'],
-  adapters: ['llamacpp'],
-  catalog: { root, artifacts_store: 'memory' },
-  sse: { micro_batch_ms: MICRO_BATCH_MS },
-  pools: [{
-    id: 'tiny',
-    engine: 'llamacpp',
-    model: 'tiny',
-    devices: [],
-    provisioning: { mode: 'embedded', compute_policy: 'cpu-only', model: { ref: 'tiny.gguf' } },
-  }],
-}, 'bench manifest')
-const sink = new Writable({ write (_chunk, _enc, cb) { cb() } })
-const app = await buildApp(manifest, { logger: createLogger({ level: 'info', destination: sink }) })
-const base = await app.listen({ port: 0, host: '127.0.0.1' })
-for (;;) {
-  const r = await request(`${base}/readyz`)
-  await r.body.dump()
-  if (r.statusCode === 200) break
-  await new Promise((resolve) => setTimeout(resolve, 50))
-}
-const worker = new URL(app.pool.manager('tiny').current.replica.prepared.health.url).origin
+const { app, base, worker } = await startTinyServer({ microBatchMs: MICRO_BATCH_MS })
 
 /**
  * Reads an SSE body: `token` matches one token frame, `engineMs` the engine's own decode time
@@ -134,7 +104,6 @@ for (let i = 0; i < TASKS + WARMUP; i++) {
 }
 await app.close()
 
-const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))] }
 const of = (name, key) => runs[name].map((r) => r[key])
 const row = (label, name) => console.log(
   `${label.padEnd(36)} TTFT p50 ${pct(of(name, 'ttft'), 50).toFixed(2).padStart(6)} ms  p99 ${pct(of(name, 'ttft'), 99).toFixed(2).padStart(6)} ms  ` +
