@@ -37,6 +37,8 @@ export interface EndData {
   decode_time_ms: number
   tokens_in?: number
   stop_reason: 'eos' | 'length' | 'stop' | 'canceled'
+  /** An `embedding` task's answer (issue 11): one vector per input, in input order. */
+  embeddings?: number[][]
 }
 
 export type TokenEvent =

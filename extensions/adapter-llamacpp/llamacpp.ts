@@ -10,6 +10,7 @@ import { callOpts, frameJson, num, probe, text, trimSlash } from '../../lib/adap
 import { firstValue, promSamples } from '../../lib/adapter-kit/prometheus.js'
 import { describeError } from '../../lib/http-client/upstream-error.js'
 import { SessionSlots } from './session-slots.js'
+import { openAiEmbeddings } from '../../lib/adapter-kit/embeddings.js'
 
 export const LlamacppOptions = Strict({
   http: HttpOptions,
@@ -91,7 +92,8 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
       ctx_max: p.default_generation_settings?.n_ctx ?? p.n_ctx ?? null,
       slots_total: p.total_slots ?? null,
       engine_version: p.build_info ?? options.engine_version ?? null,
-      supported_workloads: ['completion'],
+      // embeddings need a server started with --embeddings (the embedded worker always serves them)
+      supported_workloads: ['completion', 'embedding'],
       features: { streaming: true, cancel: true, seed: true, stop: true, chat: true, metrics_scrape: true, tokenize: true, sampling: LLAMACPP_SAMPLING },
     }
   }
@@ -101,6 +103,7 @@ export function llamacppProtocol (binding: AdapterBinding, options: LlamacppOpti
     baseUrl: base,
     headers,
     async open (req, d) {
+      if (req.workload === 'embedding') return openAiEmbeddings('/v1/embeddings', undefined, req.inputs ?? [])
       // a chat: the engine renders it with the model's own template (llama-server, and the
       // embedded worker, answer POST /apply-template), then continues it as a completion
       const prompt = req.messages !== undefined

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot, WorkerHealth } from '../../sdk/index.js'
 import type { EngineProtocol } from '../../lib/adapter-kit/protocol.js'
+import { openAiEmbeddings } from '../../lib/adapter-kit/embeddings.js'
 import { OPENAI_NAMES, openAiBody, openAiSampling } from '../../lib/adapter-kit/request-fields.js'
 import type { SamplingParam } from '../../sdk/sampling.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
@@ -60,7 +61,7 @@ export function openAiProtocol (binding: AdapterBinding, options: OpenAiOptions,
     ctx_max: options.ctx_max ?? null,
     slots_total: options.concurrency ?? null,
     engine_version: model,
-    supported_workloads: ['completion'],
+    supported_workloads: ['completion', 'embedding'],
     features: {
       streaming: true,
       cancel: true,
@@ -77,6 +78,7 @@ export function openAiProtocol (binding: AdapterBinding, options: OpenAiOptions,
     baseUrl: base,
     headers,
     open (req, d) {
+      if (req.workload === 'embedding') return openAiEmbeddings('/embeddings', model, req.inputs ?? [])
       const prompt = req.prompt ?? (req.inputs ?? []).join('\n')
       const common = openAiBody(model, req, d)
       if (options.api === 'responses') {

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Strict } from '../../sdk/schema-helpers.js'
 import type { AdapterBinding, CapabilitySnapshot } from '../../sdk/index.js'
 import type { EngineProtocol } from '../../lib/adapter-kit/protocol.js'
+import { openAiEmbeddings } from '../../lib/adapter-kit/embeddings.js'
 import { openAiBody, openAiSampling, VLLM_NAMES } from '../../lib/adapter-kit/request-fields.js'
 import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.js'
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
@@ -48,7 +49,7 @@ export function vllmProtocol (binding: AdapterBinding, options: VllmOptions, { c
       ctx_max: entry?.max_model_len ?? null,
       slots_total: options.max_num_seqs ?? null,
       engine_version: version.version ?? null,
-      supported_workloads: ['completion'],
+      supported_workloads: ['completion', 'embedding'],
       features: {
         streaming: true,
         cancel: true,
@@ -67,6 +68,7 @@ export function vllmProtocol (binding: AdapterBinding, options: VllmOptions, { c
     baseUrl: base,
     headers,
     open (req, d) {
+      if (req.workload === 'embedding') return openAiEmbeddings('/v1/embeddings', model, req.inputs ?? [])
       const prompt = req.prompt ?? (req.inputs ?? []).join('\n')
       const common = { ...openAiBody(model, req, d, VLLM_NAMES), max_tokens: req.max_tokens }
       return options.api === 'chat'

@@ -7,7 +7,8 @@ import { engineVersion } from './version.js'
 import { applyTemplate as applyChatTemplate, type ChatMessage } from './chat-template.js'
 import {
   getLlama, LlamaCompletion, LlamaLogLevel, TokenBias,
-  type LLamaContextualRepeatPenalty, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaGrammar, type LlamaModel, type Token,
+  type LLamaContextualRepeatPenalty, type Llama, type LlamaContext, type LlamaEmbeddingContext, type LlamaContextSequence, type LlamaGrammar,
+  type LlamaModel, type Token,
 } from 'node-llama-cpp'
 import { ORC_ERR_EMBEDDED_NO_GPU_BACKEND, ORC_ERR_EMBEDDED_SHUTTING_DOWN } from './errors.js'
 
@@ -85,6 +86,10 @@ export class WorkerEngine {
   private readonly waiters: Array<{ resolve: (s: Slot) => void, reject: (e: unknown) => void, signal: AbortSignal, onAbort: () => void }> = []
   private nextTask = 0
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>()
+  /** The embedding context, made on the first embedding request (most pools never embed). */
+  private embedding: Promise<LlamaEmbeddingContext> | undefined
+  /** Embeddings run one at a time on their one sequence. */
+  private embedLine: Promise<unknown> = Promise.resolve()
 
   readonly opts: EngineOptions
 
@@ -261,6 +266,28 @@ export class WorkerEngine {
     return await g
   }
 
+  /**
+   * One vector per text (llama-server `/v1/embeddings` with `--embeddings`), from an embedding
+   * context of its own beside the slots' context, and the tokens they held.
+   */
+  async embed (texts: readonly string[]): Promise<{ vectors: number[][], tokens: number }> {
+    this.embedding ??= this.model!.createEmbeddingContext({ contextSize: this.opts.ctx, threads: this.opts.threads })
+    const run = this.embedLine.then(async () => {
+      const context = await this.embedding!
+      const vectors: number[][] = []
+      let tokens = 0
+      for (const text of texts) {
+        const input = this.tokenize(text, true)
+        if (input.length > this.nCtx) throw new TypeError(`an input has ${input.length} tokens, more than the context of ${this.nCtx}`)
+        tokens += input.length
+        vectors.push([...(await context.getEmbeddingFor(input)).vector])
+      }
+      return { vectors, tokens }
+    })
+    this.embedLine = run.catch(() => {})
+    return await run
+  }
+
   /** Fraction of the KV cells in use over all slots. */
   kvUsage (): { tokens: number, ratio: number } {
     const tokens = this.slots.reduce((n, s) => n + s.cached.length, 0)
@@ -268,6 +295,7 @@ export class WorkerEngine {
   }
 
   async dispose (): Promise<void> {
+    await (await this.embedding?.catch(() => undefined))?.dispose()
     for (const w of this.waiters.splice(0)) w.reject(new ORC_ERR_EMBEDDED_SHUTTING_DOWN())
     await this.llama?.dispose()
   }

@@ -1,7 +1,7 @@
 /**
  * The llama-server HTTP API subset the embedded worker serves (decision 2; shapes and quirks
  * from spec embedded-engine.md §5): GET /health, /props, /slots, /metrics; POST /completion
- * (JSON and SSE), /tokenize and /apply-template. Plain node:http: a handful of routes needs no framework, and
+ * (JSON and SSE), /tokenize, /apply-template and /v1/embeddings. Plain node:http: a handful of routes needs no framework, and
  * the worker starts faster without one.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -158,6 +158,26 @@ async function tokenize (engine: WorkerEngine, req: IncomingMessage, res: Reply)
   send(res, 200, { tokens: b.with_pieces === true ? tokens.map((id) => ({ id, piece: engine.detokenize([id]) })) : tokens })
 }
 
+/**
+ * `POST /v1/embeddings` as llama-server answers it (started with `--embeddings`): `input` a
+ * string or strings, OpenAI's list of `embedding` objects, usage in prompt tokens.
+ */
+async function embeddings (engine: WorkerEngine, alias: string, req: IncomingMessage, res: Reply): Promise<void> {
+  const b = await readJson(req)
+  const input = typeof b.input === 'string' ? [b.input] : b.input
+  if (!Array.isArray(input) || input.length === 0 || !input.every((x) => typeof x === 'string' && x !== '')) {
+    throw new TypeError('"input" must be a non-empty string or a non-empty array of non-empty strings')
+  }
+  if (b.encoding_format !== undefined && b.encoding_format !== 'float') throw new TypeError('"encoding_format" must be "float"')
+  const { vectors, tokens } = await engine.embed(input as string[])
+  send(res, 200, {
+    model: alias,
+    object: 'list',
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+    data: vectors.map((embedding, index) => ({ embedding, index, object: 'embedding' })),
+  })
+}
+
 /** `POST /apply-template` as llama-server answers it: `{messages}` → `{prompt}` by the model's own template. */
 async function applyTemplate (engine: WorkerEngine, req: IncomingMessage, res: Reply): Promise<void> {
   const b = await readJson(req)
@@ -200,6 +220,7 @@ export function createWorkerServer (engine: WorkerEngine, opts: HttpOptions): Se
         case 'POST /completion': case 'POST /completions': return completion(engine, opts.alias, req, res)
         case 'POST /tokenize': return tokenize(engine, req, res)
         case 'POST /apply-template': return applyTemplate(engine, req, res)
+        case 'POST /v1/embeddings': case 'POST /embeddings': return embeddings(engine, opts.alias, req, res)
         default:
           req.resume()
           return sendError(res, 404, 'File Not Found')

@@ -8,7 +8,7 @@
  */
 export { httpAdapterPlugin, standaloneAdapter, clientFor, timeoutsFor, narrateRetry, type KitContext } from './plugin.js'
 export { createHttpAdapter, AUTH_HOLD_MS } from './http-adapter.js'
-export type { EngineProtocol, GenerationStream, FrameSink, StopInfo, StreamTimeouts } from './protocol.js'
+export type { EngineProtocol, GenerationStream, OneShotRequest, FrameSink, StopInfo, StreamTimeouts } from './protocol.js'
 export { HttpOptions, SecretOptions, resolveSecret } from './options.js'
 export { callOpts, probe, frameJson, num, text, trimSlash } from './control.js'
 export { openAiStream, type OpenAiApi, type OpenAiStreamOptions } from './openai-stream.js'
@@ -24,3 +24,4 @@ export { openAiBody, openAiResponseFormat, openAiSampling, OPENAI_NAMES, VLLM_NA
 export {
   UpstreamError, describeError, type ErrorBody, type HttpClient, type RetryInfo, type CallOptions, type CallResult, type ResponseHeaders,
 } from '../http-client/index.js'
+export { openAiEmbeddings } from './embeddings.js'

@@ -6,7 +6,12 @@ import type { CallOpts, CapabilitySnapshot, EndData, EngineMetricsSnapshot, Task
 import type { Determinism } from '../../sdk/determinism.js'
 import type { UpstreamCondition } from '../../sdk/worker-errors.js'
 
-export interface StopInfo { stop_reason: EndData['stop_reason'], tokens_out?: number | undefined, tokens_in?: number | undefined }
+export interface StopInfo {
+  stop_reason: EndData['stop_reason']
+  tokens_out?: number | undefined
+  tokens_in?: number | undefined
+  embeddings?: number[][] | undefined
+}
 
 /** What a protocol's frame handler reports; the kit turns it into events. */
 export interface FrameSink {
@@ -28,6 +33,16 @@ export interface GenerationStream {
   eof? (sink: FrameSink): void
 }
 
+/**
+ * A request answered in one JSON body rather than a stream (an embedding, issue 11): the kit
+ * POSTs `body` to `path` and hands the parsed answer to `result`, which ends the task.
+ */
+export interface OneShotRequest {
+  path: string
+  body: unknown
+  result (answer: unknown, sink: FrameSink): void
+}
+
 export interface StreamTimeouts { firstTokenMs: number, idleMs: number, wallMs?: number | null | undefined }
 
 /** The engine-specific half of an HTTP adapter; the kit supplies submit, cancel and close. */
@@ -37,7 +52,7 @@ export interface EngineProtocol {
   /** Sent on every call (credentials); never logged. */
   headers?: Record<string, string>
   /** May ask the engine first (a chat's template), hence the promise; its UpstreamErrors are the task's. */
-  open (req: TaskRequest, d: Determinism): GenerationStream | Promise<GenerationStream>
+  open (req: TaskRequest, d: Determinism): GenerationStream | OneShotRequest | Promise<GenerationStream | OneShotRequest>
   health (o?: CallOpts): Promise<WorkerHealth>
   props (o?: CallOpts): Promise<WorkerProps>
   /** Uncached; the kit caches the first success. */

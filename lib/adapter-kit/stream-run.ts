@@ -7,7 +7,10 @@ import type { HttpClient } from '../http-client/client.js'
 import { Watchdog, type WatchdogReason } from './watchdog.js'
 import { ORC_ERR_ADAPTER_CANCELED } from './errors.js'
 import type { AdapterBinding } from '../../sdk/index.js'
-import type { EngineProtocol, FrameSink, GenerationStream, StreamTimeouts } from './protocol.js'
+import type { EngineProtocol, FrameSink, GenerationStream, OneShotRequest, StreamTimeouts } from './protocol.js'
+
+/** The largest one-shot answer read (an embedding of many long inputs runs to megabytes of JSON). */
+const ONE_SHOT_MAX_BYTES = 64 * 1024 * 1024
 
 export interface Running { controller: AbortController, canceled: boolean }
 
@@ -97,6 +100,7 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
       if (this.terminal) return
       const data: EndData = { tokens_out: info.tokens_out ?? this.tokens, decode_time_ms: this.elapsed(), stop_reason: info.stop_reason }
       if (info.tokens_in !== undefined) data.tokens_in = info.tokens_in
+      if (info.embeddings !== undefined) data.embeddings = info.embeddings
       this.terminal = { kind: 'end', data }
     },
     fail: (condition, message, status) => {
@@ -149,7 +153,9 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
     if (!isKnownProfile(d.profile)) {
       throw new UpstreamError('unsupported_request', `sampler profile "${d.profile}" is unknown to the ${engine} adapter (known: v1)`)
     }
-    const stream = this.stream = await ctx.protocol.open(req, d)
+    const opened = await ctx.protocol.open(req, d)
+    if ('result' in opened) return await this.oneShot(opened, d, wallAt)
+    const stream = this.stream = opened
     const versionP = ctx.engineVersion({ signal: run.controller.signal }).catch(() => 'unknown')
     const res = await ctx.client.stream(`${ctx.protocol.baseUrl}${stream.path}`, {
       body: stream.body,
@@ -166,6 +172,28 @@ export class StreamRun implements AsyncIterableIterator<TokenEvent> {
     const version = await versionP
     if (run.canceled) return this.finish(this.canceledEnd(), false)
     this.decoder = new SseDecoder((data, event) => { if (!this.terminal) stream.frame(data, event, this.sink) })
+    return { value: { kind: 'started', data: startedData(engine, version, d, o) }, done: false }
+  }
+
+  /** A JSON request: `started`, then (on the next pull) the end its answer makes. */
+  private async oneShot (r: OneShotRequest, d: Determinism, wallAt: number): Promise<IteratorResult<TokenEvent>> {
+    const { ctx, req, o, run } = this
+    const engine = ctx.protocol.engine
+    const versionP = ctx.engineVersion({ signal: run.controller.signal }).catch(() => 'unknown')
+    const answer = await ctx.client.json(`${ctx.protocol.baseUrl}${r.path}`, {
+      method: 'POST',
+      body: r.body,
+      headers: ctx.protocol.headers ?? {},
+      signal: run.controller.signal,
+      timeoutMs: Math.max(1, wallAt - ctx.now()),
+      context: { engine, task_id: req.task_id, pool_id: o.poolId, replica_id: o.replicaId },
+      maxBodyBytes: ONE_SHOT_MAX_BYTES,
+    })
+    const version = await versionP
+    if (run.canceled) return this.finish(this.canceledEnd(), false)
+    this.bodyDone = true
+    r.result(answer, this.sink)
+    if (!this.terminal) this.sink.fail('malformed_frame', `${engine} answered ${r.path} without a result`)
     return { value: { kind: 'started', data: startedData(engine, version, d, o) }, done: false }
   }
 

@@ -53,7 +53,12 @@ export function createLifecycle (deps: LifecycleDeps): TaskLifecycle {
       case 'completed':
         task.decodeMs = Math.max(0, Math.round(outcome.decodeMs))
         if (outcome.tokensIn !== undefined) task.tokensIn = outcome.tokensIn
-        emitEnd(task, { tokens_out: task.tokensOut, decode_time_ms: task.decodeMs, decode_ms: task.decodeMs })
+        emitEnd(task, {
+          tokens_out: task.tokensOut,
+          decode_time_ms: task.decodeMs,
+          decode_ms: task.decodeMs,
+          ...(outcome.embeddings !== undefined ? { embeddings: outcome.embeddings } : {}),
+        })
         return
       case 'canceled':
         task.decodeMs = task.firstTokenAt !== undefined ? now - task.firstTokenAt : 0

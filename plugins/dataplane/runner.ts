@@ -134,7 +134,7 @@ export function createRunner (deps: RunnerDeps): Runner {
       case 'end':
         task.stopReason = ev.data.stop_reason
         if (task.tokensOut > 0) metricsFrame(run, clock.nowMs())
-        lifecycle.conclude(task, { kind: 'completed', decodeMs: ev.data.decode_time_ms, tokensIn: ev.data.tokens_in })
+        lifecycle.conclude(task, { kind: 'completed', decodeMs: ev.data.decode_time_ms, tokensIn: ev.data.tokens_in, embeddings: ev.data.embeddings })
         return true
       case 'error': {
         const code = PUBLIC_ERROR_KIND[ev.data.kind] ?? 'INTERNAL'

@@ -12,7 +12,7 @@ import type { Task } from './tasks.js'
 export type CancelReason = 'client' | 'watchdog' | 'deadline'
 export type Outcome =
   /** The engine's `end`: `decodeMs` as it reported, `tokensIn` when it counted them. */
-  | { kind: 'completed', decodeMs: number, tokensIn?: number | undefined }
+  | { kind: 'completed', decodeMs: number, tokensIn?: number | undefined, embeddings?: number[][] | undefined }
   /** The engine's or the adapter host's error, or a failure of the run itself. */
   | { kind: 'failed', code: ErrorKind, message: string }
   /** The sweep stopped it: a deadline or a watchdog (running), or a drained pool (queued). */

@@ -7,11 +7,12 @@ import { OpenAiError, openAiErrorHandler } from './errors.js'
 import { listModels } from './models.js'
 import { respond } from './responses.js'
 import { ResponsesRequest } from './responses-schema.js'
-import { ChatRequest, CompletionRequest, ModelParams } from './schema.js'
+import { ChatRequest, CompletionRequest, EmbeddingsRequest, ModelParams } from './schema.js'
+import { embed } from './embeddings.js'
 
 /**
  * The OpenAI-compatible routes under `/v1` (openai-compat.md): `GET /models`, `GET /models/{id}`,
- * `POST /completions`, `POST /chat/completions` and `POST /responses`, streaming and not. Each completion is a task on the same admission
+ * `POST /completions`, `POST /chat/completions` and `POST /responses` (streaming and not), `POST /embeddings`. Each is a task on the same admission
  * path as `POST /v1/tasks`; every failure is written in OpenAI's error shape.
  */
 export const openaiRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -32,6 +33,9 @@ export const openaiRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   const chats = { tags: ['openai'], summary: 'Chat completions on the admission queue', body: ChatRequest }
   app.post('/chat/completions', { schema: chats }, async (req, reply) => await chat(app, req, reply, req.body))
+
+  const embeddings = { tags: ['openai'], summary: 'Embeddings on the admission queue', body: EmbeddingsRequest }
+  app.post('/embeddings', { schema: embeddings }, async (req, reply) => await embed(app, req, reply, req.body))
 
   const responses = { tags: ['openai'], summary: 'Stateless Responses API on the admission queue', body: ResponsesRequest }
   app.post('/responses', { schema: responses }, async (req, reply) => await respond(app, req, reply, req.body))

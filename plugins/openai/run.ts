@@ -31,6 +31,7 @@ export interface Shape {
 /** The OpenAI fields of a request that become task fields; the rest comes from headers and the model. */
 export interface TaskPart {
   model: string
+  workload?: 'completion' | 'embedding'
   user?: string | undefined
   max_tokens: number
   seed?: number | null | undefined
@@ -38,7 +39,12 @@ export interface TaskPart {
   sampling?: Sampling | undefined
 }
 
-export interface RunSink { token (text: string): void, end (finish: FinishReason, usage: Usage): void, error (e: OpenAiError): void }
+export interface RunSink {
+  token (text: string): void
+  /** `end` is the task's end frame (an embedding's vectors are in it). */
+  end (finish: FinishReason, usage: Usage, end: Record<string, unknown>): void
+  error (e: OpenAiError): void
+}
 
 const finishOf = (task: Readonly<Task>): FinishReason =>
   task.stopReason === 'length' || (task.stopReason !== 'eos' && task.stopReason !== 'stop' && task.tokensOut >= task.req.max_tokens) ? 'length' : 'stop'
@@ -66,7 +72,7 @@ export function admitAndFollow (
   dp.admit({
     task_id: taskId,
     session_id: q.session_id,
-    workload: 'completion',
+    workload: part.workload ?? 'completion',
     model_ref: part.model,
     engine: engineFor(app.pool.configs, part.model),
     ctx: 0,
@@ -87,7 +93,7 @@ export function admitAndFollow (
       sink.token(String(f.data.t))
     } else if (f.event === 'end') {
       over = true
-      sink.end(finishOf(task), usageOf(task))
+      sink.end(finishOf(task), usageOf(task), f.data)
     } else if (f.event === 'error') {
       over = true
       sink.error(frameError(f.data))

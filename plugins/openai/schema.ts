@@ -87,3 +87,15 @@ export const ChatRequest = Type.Object({
   parallel_tool_calls: Type.Optional(Type.Boolean()),
 })
 export type ChatRequest = Static<typeof ChatRequest>
+
+/** `POST /v1/embeddings` (openai-compat.md §1): text inputs; token-id inputs are not taken. */
+export const EmbeddingsRequest = Type.Object({
+  model: Type.String({ minLength: 1, description: 'a model a pool serves (GET /v1/models)' }),
+  input: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 2048 })], {
+    description: 'a string or up to 2048 strings (token-id arrays are not accepted)',
+  }),
+  encoding_format: Type.Optional(Type.Union([Type.Enum(['float', 'base64']), Type.Null()])),
+  dimensions: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  user: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+})
+export type EmbeddingsRequest = Static<typeof EmbeddingsRequest>

@@ -129,7 +129,9 @@ describe('token events', () => {
     expect<EventData<'token'>>().type.toBe<{ t: string, i: number }>()
     expect<EventData<'metrics'>>().type.toBe<Record<string, number | boolean | string>>()
     expect<EventData<'end'>>().type.toBe<EndData>()
-    expect<EndData>().type.toBe<{ tokens_out: number, decode_time_ms: number, tokens_in?: number, stop_reason: 'eos' | 'length' | 'stop' | 'canceled' }>()
+    expect<EndData>().type.toBe<{
+      tokens_out: number, decode_time_ms: number, tokens_in?: number, stop_reason: 'eos' | 'length' | 'stop' | 'canceled', embeddings?: number[][]
+    }>()
     expect<EventData<'error'>>().type.toBe<WorkerErrorData>()
     expect<WorkerErrorData>().type.toBe<{
       kind: WorkerErrorKind

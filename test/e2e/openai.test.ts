@@ -138,4 +138,26 @@ t.test('issue 11 acceptance on the embedded pool', async (t) => {
     const final = await stream.finalResponse()
     t.equal((final.output[0] as { content: Array<{ text: string }> }).content[0]!.text, r.output_text)
   })
+
+  await t.test('issue 11: /v1/embeddings on the real engine: one vector per input, as base64 (the SDK default) or floats', async (t) => {
+    const sdk = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'not-checked', maxRetries: 0 })
+    const r = await sdk.embeddings.create({ model: 'tiny-successor', input: ['hello', 'world', 'hello'] })
+    t.equal(r.data.length, 3)
+    t.same(r.data.map((d) => d.index), [0, 1, 2])
+    t.ok(r.data.every((d) => d.embedding.length === 64), 'the model\'s embedding size (64)')
+    t.same(r.data[0]!.embedding, r.data[2]!.embedding, 'the same text, the same vector')
+    t.notSame(r.data[0]!.embedding, r.data[1]!.embedding)
+    t.ok(r.usage.prompt_tokens > 0)
+    const floats = await sdk.embeddings.create({ model: 'tiny-successor', input: 'hello', encoding_format: 'float' })
+    t.same(floats.data[0]!.embedding, r.data[0]!.embedding, 'floats and base64 carry the same float32 values')
+    // the native API: an embedding task, streamed on one connection, its vectors in the end frame
+    const native = await request(`${base}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ model_ref: 'tiny-successor', workload: 'embedding', inputs: ['hello'] }),
+    })
+    const end = parseSse(await native.body.text()).find((f) => f.event === 'end')
+    t.same((end?.json as { embeddings?: number[][] } | undefined)?.embeddings, [floats.data[0]!.embedding], 'the same vector through /v1/tasks')
+    await t.rejects(sdk.embeddings.create({ model: 'tiny-successor', input: 'x', dimensions: 8 }), { status: 400, param: 'dimensions', message: /model's own size/ })
+  })
 })

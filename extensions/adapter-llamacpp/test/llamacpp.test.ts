@@ -9,6 +9,8 @@ import { FakeEngine, json } from '../../../test/fixtures/engines/fake-engine.js'
 import { LLAMACPP_SAMPLING, LlamacppOptions, llamacppProtocol } from '../llamacpp.js'
 import { SAMPLING_PARAMS } from '../../../sdk/sampling.js'
 import { SessionSlots } from '../session-slots.js'
+import type { GenerationStream } from '../../../lib/adapter-kit/protocol.js'
+import { fakeVector } from '../../../test/fixtures/engines/embeddings.js'
 
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
 
@@ -78,7 +80,7 @@ t.test('older builds: the `error:` field mid-stream, stopped_* booleans, no buil
 
 t.test('frames in the legacy shapes: stopped_limit/stopped_word booleans, timings-only counts', async (t) => {
   const proto = llamacppProtocol(bindingFor('llamacpp', 'http://127.0.0.1:1'), { http: {} as never }, { client: {} as never, http: {} as never })
-  const stream = await proto.open(taskRequest('llamacpp'), { seed: 1, profile: 'v1', strict: false })
+  const stream = await proto.open(taskRequest('llamacpp'), { seed: 1, profile: 'v1', strict: false }) as GenerationStream
   const ends: unknown[] = []
   const sink = { token: () => {}, metrics: () => {}, end: (i: unknown) => { ends.push(i) }, fail: () => {} }
   stream.frame('{"content":"","stop":true,"stopped_limit":true,"timings":{"predicted_n":4,"prompt_n":2}}', 'message', sink)
@@ -232,4 +234,17 @@ t.test('issue 11: sampling reaches llama-server in /completion\'s fields; the ca
   t.match(schema, { top_k: 5, json_schema: { type: 'array' } })
   t.same((await adapter.capabilities!()).features?.sampling, LLAMACPP_SAMPLING)
   t.same(LLAMACPP_SAMPLING, SAMPLING_PARAMS)
+})
+
+t.test('issue 11: an embedding task is one POST /v1/embeddings; vectors back in input order; a server without --embeddings fails it clearly', async (t) => {
+  const { fake, adapter } = await setup(t, { embeddings: true })
+  const events = await collect(adapter.submit(taskRequest('llamacpp', { workload: 'embedding', prompt: undefined, inputs: ['ab', 'c'] }), opts()))
+  t.same(fake.hits('/v1/embeddings')[0]!.body, { input: ['ab', 'c'], encoding_format: 'float' })
+  t.same(events.map((e) => e.kind), ['started', 'end'])
+  t.match(events[1], { kind: 'end', data: { stop_reason: 'eos', tokens_out: 0, tokens_in: 3, embeddings: [fakeVector('ab'), fakeVector('c')] } })
+  t.match(await adapter.capabilities!(), { supported_workloads: ['completion', 'embedding'] })
+
+  const bare = await setup(t)
+  const refused = await collect(bare.adapter.submit(taskRequest('llamacpp', { workload: 'embedding', prompt: undefined, inputs: ['x'] }), opts()))
+  t.match(refused.at(-1), { kind: 'error', data: { message: /does not support embeddings\. Start it with `--embeddings`/ } })
 })

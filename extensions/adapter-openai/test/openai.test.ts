@@ -4,6 +4,7 @@ import { collect, taskRequest } from '../../../test/helpers/adapter-conformance.
 import { kitAdapter, OPENAI_TEST_KEY } from '../../../test/helpers/conformance-targets.js'
 import { fakeOpenAi, OPENAI_FINGERPRINT } from '../../../test/fixtures/engines/openai-compat.js'
 import { FakeEngine } from '../../../test/fixtures/engines/fake-engine.js'
+import { fakeVector } from '../../../test/fixtures/engines/embeddings.js'
 import { OPENAI_SAMPLING, OpenAiOptions, openAiProtocol } from '../openai.js'
 
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
@@ -163,4 +164,11 @@ t.test('issue 11: sampling reaches OpenAI per API (OPENAI_SAMPLING): chat with r
   await collect(responses.adapter.submit(taskRequest('openai', { prompt: 'hi', max_tokens: 4, sampling: { temperature: 0.5, top_p: 0.8 } }), opts()))
   t.match(responses.fake.hits('/responses')[0]!.body, { temperature: 0.5, top_p: 0.8 })
   t.same((await responses.adapter.capabilities!()).features?.sampling, ['temperature', 'top_p'])
+})
+
+t.test('issue 11: an embedding task goes to OpenAI\'s /embeddings with the key and the model', async (t) => {
+  const { fake, adapter } = await setup(t, { api_key: OPENAI_TEST_KEY })
+  const events = await collect(adapter.submit(taskRequest('openai', { workload: 'embedding', prompt: undefined, inputs: ['hi'] }), opts()))
+  t.match(fake.hits('/embeddings')[0]!, { body: { model: 'gpt-fake', input: ['hi'] }, headers: { authorization: `Bearer ${OPENAI_TEST_KEY}` } })
+  t.match(events.at(-1), { kind: 'end', data: { embeddings: [fakeVector('hi')] } })
 })

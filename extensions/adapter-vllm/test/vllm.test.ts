@@ -9,6 +9,7 @@ import { deriveSeed } from '../../../sdk/determinism.js'
 import { VLLM_SAMPLING, VllmOptions, vllmProtocol } from '../vllm.js'
 import { SAMPLING_PARAMS } from '../../../sdk/sampling.js'
 import { openAiStream } from '../../../lib/adapter-kit/openai-stream.js'
+import { fakeVector } from '../../../test/fixtures/engines/embeddings.js'
 
 const opts = () => ({ signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, poolId: 'p0', replicaId: 'r0' })
 
@@ -141,4 +142,11 @@ t.test('issue 11: sampling reaches vLLM in its OpenAI fields (repeat_penalty as 
   })
   t.same((await adapter.capabilities!()).features?.sampling, VLLM_SAMPLING)
   t.same([...VLLM_SAMPLING].sort(), [...SAMPLING_PARAMS].sort(), 'vLLM honours every parameter')
+})
+
+t.test('issue 11: an embedding task goes to vLLM\'s /v1/embeddings with the model; vectors back in input order', async (t) => {
+  const { fake, adapter } = await setup(t)
+  const events = await collect(adapter.submit(taskRequest('vllm', { workload: 'embedding', prompt: undefined, inputs: ['a', 'bcd'] }), opts()))
+  t.same(fake.hits('/v1/embeddings')[0]!.body, { model: 'tiny', input: ['a', 'bcd'], encoding_format: 'float' })
+  t.match(events.at(-1), { kind: 'end', data: { tokens_in: 4, embeddings: [fakeVector('a'), fakeVector('bcd')] } })
 })

@@ -261,6 +261,22 @@ t.test('issue 11: /completion honours logit_bias (by id, by text, false bans) an
   t.match(JSON.parse((await post(`${base}/completion`, { prompt: 'x', logit_bias: { 1: 'x' } })).text), { error: { code: 400, message: /bias must be a number or false/ } })
 })
 
+t.test('issue 11: POST /v1/embeddings answers as llama-server with --embeddings: a vector per input, usage in tokens', async (t) => {
+  const r = await post(`${base}/v1/embeddings`, { input: ['hello', 'world', 'hello'] })
+  t.equal(r.status, 200)
+  const body = JSON.parse(r.text)
+  t.match(body, { object: 'list', model: 'tiny', usage: { prompt_tokens: Number, total_tokens: Number } })
+  t.same(body.data.map((d: { index: number, object: string }) => [d.index, d.object]), [[0, 'embedding'], [1, 'embedding'], [2, 'embedding']])
+  t.ok(body.data.every((d: { embedding: number[] }) => d.embedding.length === 64))
+  t.same(body.data[0].embedding, body.data[2].embedding)
+  const one = JSON.parse((await post(`${base}/v1/embeddings`, { input: 'hello' })).text)
+  t.same(one.data[0].embedding, body.data[0].embedding, 'a string input is one input')
+  t.match(JSON.parse((await post(`${base}/v1/embeddings`, { input: [] })).text), { error: { code: 400, message: /"input" must be a non-empty string/ } })
+  t.match(JSON.parse((await post(`${base}/v1/embeddings`, { input: 'x', encoding_format: 'base64' })).text),
+    { error: { code: 400, message: '"encoding_format" must be "float"' } })
+  t.equal(JSON.parse((await post(`${base}/completion`, { prompt: 'Count: 3', temperature: 0 })).text).content, '456789', 'completions still served beside')
+})
+
 t.test('issue 11: temperature sampling is reproducible by seed, and penalties change a greedy path (a random-weight model)', async (t) => {
   const random = join(dir, 'random.gguf')
   await writeTinyModel(random, { mode: 'random' })
