@@ -41,6 +41,6 @@ t.test('issue 11: the README table of OpenAI parameters is generated from the ho
 t.test('issue 11: the README table of sampling parameters per engine is generated from the adapters\' tables', async (t) => {
   const readme = readFileSync(fromRoot('README.md'), 'utf8')
   t.equal(blockIn(readme, 'sampling-engines'), samplingTable())
-  t.match(samplingTable(), /\| `top_k` \| ✓ \| ✓ \| ✓ \| — \| — \| — \| — \|/, 'llama.cpp, vLLM and TGI take top_k; Triton and OpenAI do not')
+  t.match(samplingTable(), /\| `top_k` \| ✓ \| ✓ \| ✓ \| ✓ \| — \| — \| — \|/, 'llama.cpp, vLLM, TGI and Triton take top_k; OpenAI does not')
   t.match(samplingTable(), /\| `response_format` \| ✓ \| ✓ \| ✓ \| — \| ✓ \| — \| — \|/)
 })

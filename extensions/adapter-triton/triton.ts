@@ -23,7 +23,12 @@ export const TritonOptions = Strict({
     input_text: Field('text_input', 'input tensor holding the prompt'),
     max_tokens: Field('max_tokens', 'input holding the token budget'),
     seed: Field('random_seed', 'input holding the seed'),
-    top_k: Field('top_k', 'input holding top_k (profile v1: 1)'),
+    top_k: Field('top_k', 'input holding top_k (profile v1: 1; 0 = off when sampling)'),
+    temperature: Field('temperature', 'input holding the temperature (sent only when a task sets one)'),
+    top_p: Field('top_p', 'input holding top_p (sent only when set)'),
+    repetition_penalty: Field('repetition_penalty', 'input holding the repetition penalty (sent only when set)'),
+    presence_penalty: Field('presence_penalty', 'input holding the presence penalty (sent only when set)'),
+    frequency_penalty: Field('frequency_penalty', 'input holding the frequency penalty (sent only when set)'),
     stream_flag: Field('stream', 'input asking for streamed responses'),
     output_text: Field('text_output', 'output holding the text'),
   }, { default: {} }),
@@ -33,8 +38,13 @@ export type TritonOptions = Static<typeof TritonOptions>
 
 const GPU = new Set(['nv_gpu_utilization', 'nv_gpu_memory_used_bytes'])
 
-/** Triton's generate endpoint: its tensors are the model's own, so no sampling parameter is passed on (greedy top_k 1 only). */
-export const TRITON_SAMPLING: readonly SamplingParam[] = []
+/**
+ * The sampling parameters passed on to Triton's generate endpoint, each as the model input the
+ * `fields` map names (TensorRT-LLM's ensemble takes them under these default names; a model
+ * without such an input answers an error, which fails the task). No min_p, logit bias or JSON
+ * grammar: TensorRT-LLM has none of them as a plain input.
+ */
+export const TRITON_SAMPLING: readonly SamplingParam[] = ['temperature', 'top_p', 'top_k', 'presence_penalty', 'frequency_penalty', 'repeat_penalty']
 
 /**
  * NVIDIA Triton / TensorRT-LLM over HTTP (spec adapters §2.4, ORCH-3057, OC-ADAPT-5060/5070):
@@ -86,13 +96,20 @@ export function tritonProtocol (binding: AdapterBinding, options: TritonOptions,
         sink.token(out.startsWith(previous) ? out.slice(previous.length) : out)
         previous = out
       }
-      const body = {
+      const s = req.sampling ?? {}
+      const body: Record<string, unknown> = {
         [f.input_text]: req.prompt ?? (req.inputs ?? []).join('\n'),
         [f.max_tokens]: req.max_tokens,
         [f.stream_flag]: true,
-        [f.top_k]: 1,
+        // greedy is top_k 1 (profile v1); when sampling, off unless asked (OpenAI semantics)
+        [f.top_k]: s.top_k ?? ((s.temperature ?? 0) > 0 ? 0 : 1),
         [f.seed]: d.seed,
       }
+      const optional: Array<[string, number | undefined]> = [
+        [f.temperature, s.temperature], [f.top_p, s.top_p], [f.repetition_penalty, s.repeat_penalty],
+        [f.presence_penalty, s.presence_penalty], [f.frequency_penalty, s.frequency_penalty],
+      ]
+      for (const [field, v] of optional) if (v !== undefined) body[field] = v
       // the stream has no final frame: the response ending is the end (Triton reports no finish reason)
       return { path: `${modelPath}/generate_stream`, body, frame, eof: (sink) => { sink.end({ stop_reason: 'eos' }) } }
     },

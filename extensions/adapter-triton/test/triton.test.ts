@@ -104,8 +104,17 @@ t.test('issue 11: Triton generate takes no stop sequences: its capability says s
   t.match(await adapter.capabilities!(), { features: { stop: false } })
 })
 
-t.test('issue 11: Triton declares no sampling parameter (admission refuses them), so its table column is empty', async (t) => {
-  const { adapter } = await setup(t)
-  t.same((await adapter.capabilities!()).features?.sampling, [])
-  t.same(TRITON_SAMPLING, [])
+t.test('issue 11: sampling reaches Triton as the inputs the field map names; only what a task sets is sent', async (t) => {
+  const { fake, adapter } = await setup(t, {}, { fields: { temperature: 'temp_in', repetition_penalty: 'rep_in' } })
+  await collect(adapter.submit(taskRequest('triton', {
+    prompt: 'x', max_tokens: 3, sampling: { temperature: 0.7, top_p: 0.9, repeat_penalty: 1.2, presence_penalty: 0.5, frequency_penalty: 0.25 },
+  }), opts()))
+  await collect(adapter.submit(taskRequest('triton', { prompt: 'x', max_tokens: 3, sampling: { temperature: 0.7, top_k: 5 } }), opts()))
+  const [first, second] = fake.requests.filter((x) => x.path.endsWith('/generate_stream')).map((x) => x.body)
+  t.match(first, { temp_in: 0.7, top_p: 0.9, rep_in: 1.2, presence_penalty: 0.5, frequency_penalty: 0.25, top_k: 0 }, 'sampling: top_k off unless asked')
+  t.notOk('temperature' in first! || 'repetition_penalty' in first!, 'the field map\'s names, not the defaults')
+  t.match(second, { temp_in: 0.7, top_k: 5 })
+  t.notOk('top_p' in second! || 'presence_penalty' in second!, 'what the task does not set is not sent')
+  t.same((await adapter.capabilities!()).features?.sampling, TRITON_SAMPLING)
+  t.notOk(TRITON_SAMPLING.includes('min_p') || TRITON_SAMPLING.includes('logit_bias') || TRITON_SAMPLING.includes('response_format'))
 })
