@@ -11,6 +11,7 @@ import { firstValue, promSamples } from '../../lib/adapter-kit/prometheus.js'
 import { describeError } from '../../lib/http-client/upstream-error.js'
 import { SessionSlots } from './session-slots.js'
 import { openAiEmbeddings } from '../../lib/adapter-kit/embeddings.js'
+import { formatSchema, topKOf } from '../../lib/adapter-kit/request-fields.js'
 
 export const LlamacppOptions = Strict({
   http: HttpOptions,
@@ -27,11 +28,9 @@ export const LLAMACPP_SAMPLING: readonly SamplingParam[] = SAMPLING_PARAMS
 
 /** Profile v1 (greedy, neutral filters) with the task's sampling over it, in `/completion`'s fields. */
 export function llamacppSampling (s: Sampling = {}): Record<string, unknown> {
-  const temperature = s.temperature ?? 0
   const body: Record<string, unknown> = {
-    temperature,
-    // top_k 1 is greedy on every build; when sampling, off unless asked (OpenAI semantics)
-    top_k: s.top_k ?? (temperature > 0 ? 0 : 1),
+    temperature: s.temperature ?? 0,
+    top_k: topKOf(s),
     top_p: s.top_p ?? 1,
     min_p: s.min_p ?? 0,
   }
@@ -39,7 +38,7 @@ export function llamacppSampling (s: Sampling = {}): Record<string, unknown> {
   if (s.presence_penalty !== undefined) body.presence_penalty = s.presence_penalty
   if (s.frequency_penalty !== undefined) body.frequency_penalty = s.frequency_penalty
   if (s.logit_bias !== undefined) body.logit_bias = s.logit_bias
-  if (s.response_format !== undefined) body.json_schema = s.response_format.type === 'json_object' ? { type: 'object' } : s.response_format.schema
+  if (s.response_format !== undefined) body.json_schema = formatSchema(s.response_format)
   return body
 }
 

@@ -8,7 +8,7 @@ import { ORC_ERR_ADAPTER_NO_ENGINE_VERSION } from '../../lib/adapter-kit/errors.
 import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
 import { callOpts, frameJson, num, probe, text, trimSlash } from '../../lib/adapter-kit/control.js'
-import { stopField } from '../../lib/adapter-kit/request-fields.js'
+import { formatSchema, stopField } from '../../lib/adapter-kit/request-fields.js'
 
 export const TgiOptions = Strict({ http: HttpOptions, ...SecretOptions })
 export type TgiOptions = Static<typeof TgiOptions>
@@ -30,8 +30,7 @@ export function tgiSampling (s: Sampling = {}): Record<string, unknown> {
   if (s.top_p !== undefined && s.top_p < 1) p.top_p = s.top_p
   if (s.repeat_penalty !== undefined) p.repetition_penalty = s.repeat_penalty
   if (s.frequency_penalty !== undefined) p.frequency_penalty = s.frequency_penalty
-  const f = s.response_format
-  if (f !== undefined) p.grammar = { type: 'json', value: f.type === 'json_object' ? { type: 'object' } : f.schema }
+  if (s.response_format !== undefined) p.grammar = { type: 'json', value: formatSchema(s.response_format) }
   return p
 }
 

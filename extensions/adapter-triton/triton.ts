@@ -8,6 +8,7 @@ import type { KitContext } from '../../lib/adapter-kit/plugin.js'
 import { HttpOptions, SecretOptions, resolveSecret } from '../../lib/adapter-kit/options.js'
 import { callOpts, frameJson, text, trimSlash } from '../../lib/adapter-kit/control.js'
 import { promSamples } from '../../lib/adapter-kit/prometheus.js'
+import { topKOf } from '../../lib/adapter-kit/request-fields.js'
 
 const Field = (name: string, description: string) => Type.String({ minLength: 1, default: name, description })
 
@@ -101,8 +102,7 @@ export function tritonProtocol (binding: AdapterBinding, options: TritonOptions,
         [f.input_text]: req.prompt ?? (req.inputs ?? []).join('\n'),
         [f.max_tokens]: req.max_tokens,
         [f.stream_flag]: true,
-        // greedy is top_k 1 (profile v1); when sampling, off unless asked (OpenAI semantics)
-        [f.top_k]: s.top_k ?? ((s.temperature ?? 0) > 0 ? 0 : 1),
+        [f.top_k]: topKOf(s),
         [f.seed]: d.seed,
       }
       const optional: Array<[string, number | undefined]> = [

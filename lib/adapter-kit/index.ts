@@ -17,7 +17,7 @@ export { promSamples, firstValue, type Sample } from './prometheus.js'
 // when the engine will not say its version (as the built-ins do).
 export { ORC_ERR_ADAPTER_NO_ENGINE_VERSION, ORC_ERR_ADAPTER_OPTIONS } from './errors.js'
 // A task's stop sequences as an engine body field, and profile v1 in the OpenAI dialect (issue 11).
-export { openAiBody, openAiResponseFormat, openAiSampling, OPENAI_NAMES, VLLM_NAMES, stopField } from './request-fields.js'
+export { formatSchema, openAiBody, openAiResponseFormat, openAiSampling, OPENAI_NAMES, VLLM_NAMES, stopField, topKOf } from './request-fields.js'
 // The client a protocol makes its control calls with (`KitContext.client`); the error a
 // protocol may throw (the kit maps an UpstreamError by its condition) and the reader of
 // engine error bodies in every dialect. Through the library's index, not its files.

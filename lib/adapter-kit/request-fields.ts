@@ -20,6 +20,19 @@ function renamed (s: Sampling, names: Partial<Record<SamplingParam, string>>): R
   return out
 }
 
+/**
+ * The JSON Schema a task's format asks for, for engines that take a schema (llama.cpp's
+ * `json_schema`, TGI's JSON grammar): `json_object` is any object, as OpenAI defines it.
+ */
+export function formatSchema (f: ResponseFormat): object {
+  return f.type === 'json_object' ? { type: 'object' } : f.schema
+}
+
+/** top_k under profile v1: 1 (greedy) unless sampling, then off (0) unless the task asks, as OpenAI samples. */
+export function topKOf (s: Pick<Sampling, 'top_k' | 'temperature'>): number {
+  return s.top_k ?? ((s.temperature ?? 0) > 0 ? 0 : 1)
+}
+
 /** OpenAI's `response_format` for a task's format (chat and completions bodies of vLLM, chat of OpenAI). */
 export function openAiResponseFormat (f: ResponseFormat): Record<string, unknown> {
   return f.type === 'json_object' ? { type: 'json_object' } : { type: 'json_schema', json_schema: { name: 'output', schema: f.schema, strict: true } }

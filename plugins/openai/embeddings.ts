@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { OpenAiError } from './errors.js'
-import { admitAndFollow, type Usage } from './run.js'
+import { admitAndCollect } from './run.js'
 import type { EmbeddingsRequest } from './schema.js'
 
 /**
@@ -18,19 +18,9 @@ export async function embed (app: FastifyInstance, req: FastifyRequest, reply: F
     throw new OpenAiError(400, message, { param: 'dimensions', code: 'unsupported_value' })
   }
   const inputs = typeof body.input === 'string' ? [body.input] : body.input
-  let done!: (v: { vectors: number[][], usage: Usage }) => void
-  let fail!: (e: OpenAiError) => void
-  const ended = new Promise<{ vectors: number[][], usage: Usage }>((resolve, reject) => { done = resolve; fail = reject })
-  admitAndFollow(app, req, reply, { model: body.model, user: body.user, max_tokens: 1, workload: 'embedding' }, { inputs }, {
-    token: () => {},
-    end: (_finish, usage, end) => {
-      const vectors = end.embeddings as number[][] | undefined
-      if (vectors?.length === inputs.length) done({ vectors, usage })
-      else fail(new OpenAiError(500, 'the engine ended the embedding task without its vectors', { code: 'internal_error' }))
-    },
-    error: (e) => fail(e),
-  })
-  const { vectors, usage } = await ended
+  const { usage, end } = await admitAndCollect(app, req, reply, { model: body.model, user: body.user, max_tokens: 1, workload: 'embedding' }, { inputs })
+  const vectors = end.embeddings as number[][] | undefined
+  if (vectors?.length !== inputs.length) throw new OpenAiError(500, 'the engine ended the embedding task without its vectors', { code: 'internal_error' })
   const asBase64 = body.encoding_format === 'base64'
   return {
     object: 'list',

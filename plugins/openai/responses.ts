@@ -3,7 +3,7 @@ import { DEFAULT_CHAT_TOKENS } from './chat.js'
 import { missingParam, type OpenAiError } from './errors.js'
 import { refuseUnhonoured, RESPONSES_RULES, samplingOf } from './honour.js'
 import type { ResponsesRequest } from './responses-schema.js'
-import { admitAndFollow, now, openSse, type FinishReason, type TaskPart, type Usage } from './run.js'
+import { admitAndCollect, admitAndFollow, now, openSse, type FinishReason, type TaskPart, type Usage } from './run.js'
 
 /**
  * `POST /v1/responses`, stateless (openai-compat.md §1): the input (and `instructions`, as the
@@ -94,16 +94,8 @@ export async function respond (app: FastifyInstance, req: FastifyRequest, reply:
 async function jsonResponse (
   app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, part: TaskPart, input: Record<string, unknown>, body: ResponsesRequest
 ): Promise<Record<string, unknown>> {
-  let text = ''
-  let done!: (o: Outcome) => void
-  let fail!: (e: OpenAiError) => void
-  const ended = new Promise<Outcome>((resolve, reject) => { done = resolve; fail = reject })
-  const task = admitAndFollow(app, req, reply, part, input, {
-    token: (t) => { text += t },
-    end: (finish, usage) => done({ status: statusOf(finish), text, usage }),
-    error: (e) => fail(e),
-  })
-  return responseObject(`resp_${task.id}`, now(), body, `msg_${task.id.replaceAll('-', '')}`, await ended)
+  const { task, text, finish, usage } = await admitAndCollect(app, req, reply, part, input)
+  return responseObject(`resp_${task.id}`, now(), body, `msg_${task.id.replaceAll('-', '')}`, { status: statusOf(finish), text, usage })
 }
 
 function streamResponse (

@@ -114,20 +114,31 @@ export function openSse (req: FastifyRequest, reply: FastifyReply): void {
   reply.raw.writeHead(200, headers)
 }
 
+/** A task run to its end: its whole text, how it finished, its usage and its end frame. */
+export interface Collected { task: Readonly<Task>, text: string, finish: FinishReason, usage: Usage, end: Record<string, unknown> }
+
+/** Admits the request's task and resolves once it ends (rejects with its refusal or its error). */
+export async function admitAndCollect (
+  app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, part: TaskPart, input: Record<string, unknown>
+): Promise<Collected> {
+  let text = ''
+  let task!: Readonly<Task>
+  const ended = new Promise<Omit<Collected, 'task' | 'text'>>((resolve, reject) => {
+    task = admitAndFollow(app, req, reply, part, input, {
+      token: (t) => { text += t },
+      end: (finish, usage, end) => resolve({ finish, usage, end }),
+      error: reject,
+    })
+  })
+  const { finish, usage, end } = await ended
+  return { task, text, finish, usage, end }
+}
+
 /** The request answered in one JSON body once its task ends. */
 export async function answerJson (
   app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, part: TaskPart, input: Record<string, unknown>, shape: Shape
 ): Promise<Record<string, unknown>> {
-  let text = ''
-  let done!: (v: { finish: FinishReason, usage: Usage }) => void
-  let fail!: (e: OpenAiError) => void
-  const ended = new Promise<{ finish: FinishReason, usage: Usage }>((resolve, reject) => { done = resolve; fail = reject })
-  const task = admitAndFollow(app, req, reply, part, input, {
-    token: (t) => { text += t },
-    end: (finish, usage) => done({ finish, usage }),
-    error: (e) => fail(e),
-  })
-  const { finish, usage } = await ended
+  const { task, text, finish, usage } = await admitAndCollect(app, req, reply, part, input)
   return { id: `${shape.idPrefix}-${task.id}`, created: now(), model: part.model, ...shape.body(text, finish), usage }
 }
 
