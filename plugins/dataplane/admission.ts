@@ -112,11 +112,13 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
     if ((req.workload === 'embedding' || req.workload === 'rerank') && !(req.inputs && req.inputs.length > 0)) {
       throw invalid(`/inputs is required and must be non-empty for workload ${req.workload}`, engine)
     }
-    const caps = deps.capabilities().find((c) => c.engine === engine)
+    // one snapshot of every engine's capabilities per admission (it is rebuilt on each call)
+    const engines = deps.capabilities()
+    const caps = engines.find((c) => c.engine === engine)
     if (caps && !caps.supported_workloads.includes(req.workload)) {
       throw invalid(`/workload ${req.workload} is not supported by ${engine} (supported: ${caps.supported_workloads.join(', ')})`, engine)
     }
-    const refusedField = unhonoured(req, caps, deps.capabilities())
+    const refusedField = unhonoured(req, caps, engines)
     if (refusedField !== undefined) throw invalid(refusedField, engine)
     // §6 D11: the same id with the same body (filled in, fill.ts) replays the first 202; a different body is refused
     const existing = deps.tasks.get(req.task_id)
