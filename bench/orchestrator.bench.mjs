@@ -11,7 +11,7 @@
 // Usage: npm run bench:orchestrator -- [tasks=100] [tokens=64] [sse micro_batch_ms=0]
 import { randomUUID } from 'node:crypto'
 import { request } from 'undici'
-import { pct, startTinyServer } from './lib/tiny-server.mjs'
+import { pct, readStream, startTinyServer } from './lib/tiny-server.mjs'
 
 const TASKS = Number(process.argv[2] ?? 100)
 const TOKENS = Number(process.argv[3] ?? 64)
@@ -21,30 +21,6 @@ const WARMUP = 5
 
 const { app, base, worker } = await startTinyServer({ microBatchMs: MICRO_BATCH_MS })
 
-/**
- * Reads an SSE body: `token` matches one token frame, `engineMs` the engine's own decode time
- * (llama-server's final `timings.predicted_ms`, which the orchestrator passes on as
- * `engine_predicted_ms` in its metrics frame).
- */
-async function stream (body, token, engineMs, t0) {
-  let first
-  let last
-  let n = 0
-  let engine
-  for await (const chunk of body) {
-    const c = String(chunk)
-    const k = (c.match(token) ?? []).length
-    if (k > 0) { last = performance.now(); first ??= last }
-    n += k
-    const m = engineMs.exec(c)
-    if (m) engine = Number(m[1])
-  }
-  const end = performance.now()
-  // tokens/s between the first and the last token; what follows the last token (the end
-  // frame, closing the stream) is a fixed cost per task, reported on its own as the tail
-  return { ttft: first - t0, rate: (n - 1) / ((last - first) / 1000), tail: end - last, tokens: n, engineMs: engine }
-}
-
 async function direct () {
   const t0 = performance.now()
   const res = await request(`${worker}/completion`, {
@@ -52,7 +28,7 @@ async function direct () {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ prompt: PROMPT, n_predict: TOKENS, stream: true, seed: 1, temperature: 0, top_k: 1, top_p: 1, min_p: 0, stop: [] }),
   })
-  return stream(res.body, /"stop":false/g, /"predicted_ms":([0-9.]+)/, t0)
+  return readStream(res.body, /"stop":false/g, t0, /"predicted_ms":([0-9.]+)/)
 }
 
 async function orchestrated () {
@@ -74,7 +50,7 @@ async function orchestrated () {
   if (admitted.statusCode !== 202) throw new Error(`admission ${admitted.statusCode}: ${await admitted.body.text()}`)
   await admitted.body.dump()
   const res = await request(`${base}/v1/tasks/${task.task_id}/stream`)
-  return stream(res.body, /event: token/g, /"engine_predicted_ms":([0-9.]+)/, t0)
+  return readStream(res.body, /event: token/g, t0, /"engine_predicted_ms":([0-9.]+)/)
 }
 
 async function openai () {
@@ -86,7 +62,7 @@ async function openai () {
   })
   if (res.statusCode !== 200) throw new Error(`openai ${res.statusCode}: ${await res.body.text()}`)
   // a token chunk has "finish_reason":null; the last chunk (finish_reason set) carries no text
-  return stream(res.body, /"finish_reason":null/g, /$^/, t0)
+  return readStream(res.body, /"finish_reason":null/g, t0)
 }
 
 const runs = { direct: [], orchestrated: [], openai: [] }

@@ -44,17 +44,24 @@ export async function startTinyServer ({ microBatchMs = 0, slots = 1 } = {}) {
 export const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))] }
 
 /**
- * Reads an SSE body from request start `t0`: `token` matches token frames. Returns TTFT, the
- * token rate between the first and last token, and the token count.
+ * Reads an SSE body from request start `t0`: `token` matches token frames, `engineMs` (optional)
+ * the engine's own decode time in its final frame. Returns TTFT, the token rate between the
+ * first and last token, the token count, the tail after the last token (end frame, close) and
+ * the end time. What follows the last token is a fixed cost per task, reported on its own.
  */
-export async function readStream (body, token, t0) {
+export async function readStream (body, token, t0, engineMs) {
   let first
   let last
   let n = 0
+  let engine
   for await (const chunk of body) {
-    const k = (String(chunk).match(token) ?? []).length
+    const c = String(chunk)
+    const k = (c.match(token) ?? []).length
     if (k > 0) { last = performance.now(); first ??= last }
     n += k
+    const m = engineMs?.exec(c)
+    if (m) engine = Number(m[1])
   }
-  return { ttft: first - t0, rate: (n - 1) / ((last - first) / 1000), tokens: n, end: performance.now() }
+  const end = performance.now()
+  return { ttft: first - t0, rate: (n - 1) / ((last - first) / 1000), tokens: n, tail: end - last, end, engineMs: engine }
 }
