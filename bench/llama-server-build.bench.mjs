@@ -1,38 +1,43 @@
-// Cold build vs ccache-warm rebuild of the llama-server target (issue 12's benchmark), in one
-// run: the llama.cpp release node-llama-cpp ships (cloned by scripts/build-llama-server.sh into
-// the engine cache), built twice into fresh build folders with one fresh ccache folder, so the
-// first build fills the cache and the second reads it. Prints both wall times and the ratio.
-// Target: the warm rebuild ≥ 10× faster. Needs cmake, ninja, a C++ compiler and ccache.
+// Cold build vs ccache-warm rebuild of llama-server by the llamacpp provider (issue 12's
+// benchmark), in one run: two prepares of the same `mode: source` pool (the llama.cpp release
+// node-llama-cpp ships, -DGGML_NATIVE=OFF) into two fresh engine caches that share one fresh
+// ccache folder, so the first fills ccache and the second reads it. Each includes the clone,
+// configure and build. Prints both wall times and the ratio. Target: warm ≥ 10× faster.
+// Needs git, cmake, ninja (or make), a C++ compiler and ccache.
 // Usage: npm run bench:llama-build   (about 5–8 min on 2 cores)
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLlamacppProvisioner } from '../dist/extensions/provider-llamacpp/provisioner.js'
+import { parseManifest } from '../dist/core/manifest-load.js'
 
-const bin = execFileSync('bash', ['scripts/build-llama-server.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-const src = join(dirname(dirname(dirname(bin))), 'src')
 const work = mkdtempSync(join(tmpdir(), 'orc-llama-build-'))
-// BASEDIR makes the two build folders' absolute paths relative, so the second build hits
-const env = { ...process.env, CCACHE_DIR: join(work, 'ccache'), CCACHE_BASEDIR: work, CCACHE_NOHASHDIR: '1' }
-const flags = ['-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=OFF', '-DLLAMA_CURL=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF',
-  '-DCMAKE_C_COMPILER_LAUNCHER=ccache', '-DCMAKE_CXX_COMPILER_LAUNCHER=ccache']
+const env = { ...process.env, CCACHE_DIR: join(work, 'ccache') }
+const policy = { allow_outbound_network: false, outbound_allowlist: [], allow_package_installs: false, allow_binary_downloads: false }
+const pool = parseManifest({
+  pools: [{
+    id: 'bench',
+    engine: 'llamacpp',
+    model: 'tiny',
+    devices: [],
+    provisioning: { mode: 'source', compute_policy: 'cpu-only', source: { build: { cmake_flags: ['-DGGML_NATIVE=OFF'] } } },
+  }],
+}).pools[0]
 
-function build (name) {
-  const dir = join(work, name)
+async function prepare (name) {
+  const prov = createLlamacppProvisioner({ policy, cacheRoot: join(work, name), env })
   const t0 = performance.now()
-  execFileSync('cmake', ['-S', src, '-B', dir, ...flags], { env, stdio: 'ignore' })
-  execFileSync('cmake', ['--build', dir, '--target', 'llama-server'], { env, stdio: 'ignore' })
-  return (performance.now() - t0) / 1000
+  const p = await prov.prepare(pool, { model: { id: 'tiny', local_path: '/dev/null' } })
+  return { s: (performance.now() - t0) / 1000, commit: p.build_ref }
 }
 
 try {
-  const cold = build('cold')
-  const warm = build('warm')
-  const stats = execFileSync('ccache', ['--show-stats'], { env, encoding: 'utf8' }).split('\n').filter((l) => /hit|miss/i.test(l)).map((l) => l.trim()).join('; ')
-  console.log(`cold build (empty ccache): ${cold.toFixed(1)} s`)
-  console.log(`warm rebuild (fresh build folder, same ccache): ${warm.toFixed(1)} s`)
-  console.log(`ratio cold/warm ${(cold / warm).toFixed(1)}× (target ≥ 10×); ccache: ${stats}`)
-  console.log(`llama.cpp ${src.split('/').at(-2)}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`)
+  const cold = await prepare('cold')
+  const warm = await prepare('warm')
+  console.log(`cold build (empty ccache, fresh engine cache): ${cold.s.toFixed(1)} s`)
+  console.log(`warm rebuild (fresh engine cache, same ccache): ${warm.s.toFixed(1)} s`)
+  console.log(`ratio cold/warm ${(cold.s / warm.s).toFixed(1)}× (target ≥ 10×)`)
+  console.log(`llama.cpp ${cold.commit.slice(0, 12)}, node ${process.version}, ${cpus().length} cores`)
 } finally {
   rmSync(work, { recursive: true, force: true })
 }

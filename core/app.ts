@@ -79,11 +79,7 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await app.register(narration)
     await app.register(auth, manifest.auth)
     await app.register(metrics, manifest.metrics)
-    await app.register(catalog, manifest.catalog)
-    await app.register(models, { policy: manifest.policy, fetch: manifest.catalog.fetch })
-    await app.register(artifacts, manifest.catalog)
-    await app.register(provisioners)
-    await registerExtensions(app, extensions.providers)
+    await registerProvisioning(app, manifest, extensions.providers)
     await app.register(adapters, { ...manifest.adapter_host, pools: manifest.pools })
     await registerExtensions(app, extensions.adapters)
     const uncovered = [...engineCoverageIssues(manifest.pools, app.adapters.engines()), ...poolCheckIssues(manifest.pools, extensions.providers)]
@@ -110,6 +106,32 @@ export async function buildApp (manifest: Manifest, opts: BuildOptions = {}): Pr
     await app.register(swagger, { openapi: { info: { title: 'llama-orch API', version: API_VERSION } } })
     await app.register(health)
     await app.register(http, { prefix: '/v1', routes: API_ROUTES })
+  } catch (err) {
+    await app.close().catch(() => {})
+    throw err
+  }
+  return app
+}
+
+/** The stages that obtain engines and models: catalog, model provisioner, artifacts, provisioners and the enabled providers. */
+async function registerProvisioning (app: FastifyInstance, manifest: Manifest, providers: ResolvedExtension[]): Promise<void> {
+  await app.register(catalog, manifest.catalog)
+  await app.register(models, { policy: manifest.policy, fetch: manifest.catalog.fetch })
+  await app.register(artifacts, manifest.catalog)
+  await app.register(provisioners, { policy: manifest.policy })
+  await registerExtensions(app, providers)
+}
+
+/**
+ * Only what provisioning needs, for `llama-orch provision`: no pools are started, no routes
+ * served. The caller closes it.
+ */
+export async function buildProvisioningApp (manifest: Manifest, o: { logger: Logger, extensions: ResolvedExtensions }): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: o.logger as FastifyBaseLogger })
+  try {
+    await app.register(narration)
+    await registerProvisioning(app, manifest, o.extensions.providers)
+    await app.ready()
   } catch (err) {
     await app.close().catch(() => {})
     throw err

@@ -18,5 +18,6 @@ export const BUILTINS: Builtins = {
   },
   provisioner: {
     embedded: () => import('../extensions/provider-embedded/index.js'),
+    llamacpp: () => import('../extensions/provider-llamacpp/index.js'),
   },
 }

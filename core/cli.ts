@@ -11,6 +11,7 @@ import { serve } from './server.js'
 import { writeTinyModel } from '../extensions/provider-embedded/tiny-file.js'
 import { contractDocument, formatLintReport, lintUrl, readContract } from '../plugins/metrics/index.js'
 import { modelsCli } from './models-cli.js'
+import { provisionCli } from './provision-cli.js'
 
 export interface Io { out (line: string): void, err (line: string): void }
 
@@ -36,6 +37,9 @@ Usage:
       write the deterministic tiny test model (GGUF, ~480 KB; \`Count: 3\` → 456789)
   llama-orch models list|pull REF|verify ID|rm ID [--config FILE] [--root DIR]
       the model catalog: list, stage (--digest sha256:HEX), re-verify, remove
+  llama-orch provision --config FILE [--pool ID] [--plan] [--json]
+      build, download or install each pool's engine (and stage its model) without serving;
+      --plan prints the steps and does nothing
 
 Options:
   -h, --help      show this help
@@ -68,6 +72,7 @@ async function dispatch (argv: string[], io: Io): Promise<number> {
   if (command === 'metrics' && sub === 'contract') { io.out(JSON.stringify(contractDocument(), null, 2)); return 0 }
   if (command === 'model' && sub === 'tiny') return modelTiny(argv.slice(2), io)
   if (command === 'models') return modelsCli(argv.slice(1), io)
+  if (command === 'provision') return provisionCli(argv.slice(1), io)
   throw new ORC_ERR_CLI_USAGE(`unknown command "${argv.slice(0, 2).join(' ')}"`)
 }
 

@@ -39,7 +39,7 @@ function provisioningIssues (pool: PoolLike, at: string): Issue[] {
   const need = (ok: boolean, path: string, mode: string): Issue[] =>
     ok ? [] : [{ path: `${where}/${path}`, message: `is required when provisioning.mode is ${mode}` }]
   switch (p.mode) {
-    case 'source': return need(typeof p.source === 'object' && p.source !== null, 'source', 'source')
+    // source without a `source` section builds the llama.cpp release node-llama-cpp ships
     case 'container': return need(typeof p.container?.image === 'string', 'container/image', 'container')
     case 'package': return need(typeof p.package?.name === 'string', 'package/name', 'package')
     case 'binary': return [

@@ -9,12 +9,16 @@ import type { Issue } from '../lib/validation.js'
 import type { ResolvedExtension } from './extensions.js'
 import { modeOf } from '../plugins/pool/launch.js'
 import { EMBEDDED_HANDLES } from '../extensions/provider-embedded/handles.js'
+import { LLAMACPP_HANDLES } from '../extensions/provider-llamacpp/handles.js'
 
 type Handle = { readonly engine: string, readonly mode: ProvisioningMode }
 export interface ProviderHandles { name: string, handles: readonly Handle[] }
 
 /** What the built-in providers handle, to name the one to enable when it is not. */
-export const BUILTIN_PROVIDER_HANDLES: readonly ProviderHandles[] = [{ name: 'embedded', handles: EMBEDDED_HANDLES }]
+export const BUILTIN_PROVIDER_HANDLES: readonly ProviderHandles[] = [
+  { name: 'embedded', handles: EMBEDDED_HANDLES },
+  { name: 'llamacpp', handles: LLAMACPP_HANDLES },
+]
 
 const serves = (h: Handle, engine: string, mode: string): boolean => (h.engine === engine || h.engine === '*') && h.mode === mode
 const describe = (p: ProviderHandles): string => `${p.name} (${p.handles.map((h) => `${h.engine}/${h.mode}`).join(', ') || 'nothing'})`

@@ -20,6 +20,10 @@ export const NAMES = {
   http: 'orc.http',
   /** Built-in provider extension `embedded` (not a boot stage). */
   embedded: 'orc.provider.embedded',
+  providerLlamacpp: 'orc.provider.llamacpp',
+  providerVllm: 'orc.provider.vllm',
+  providerTgi: 'orc.provider.tgi',
+  providerTriton: 'orc.provider.triton',
   // built-in adapter extensions (registered right after orc.adapters when the manifest enables them)
   adapterLlamacpp: 'orc.adapter.llamacpp',
   adapterVllm: 'orc.adapter.vllm',

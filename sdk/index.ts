@@ -14,7 +14,9 @@ export type {
   CapabilitySnapshot, EngineMetricsSnapshot, AdapterBinding, AdapterFactory, AdapterRegistry, EngineCapability, ReplicaStatus, AdapterHost,
 } from './adapter.js'
 export { Sampling, ResponseFormat, SAMPLING_PARAMS, samplingParams, withoutEffect, type SamplingParam } from './sampling.js'
-export type { ProvisioningMode, PlanStep, Plan, PreparedEngine, Provisioner, EngineBuild, ProvisionerRegistry } from './provisioner.js'
+export type {
+  ProvisioningMode, PlanStep, Plan, PreparedEngine, Provisioner, EngineBuild, ProvisionerRegistry, ProvisionProgress, PrepareOptions, ProvisioningPolicy,
+} from './provisioner.js'
 export { PoolConfig, ProvisioningConfig, type ComputePolicy } from './pool-config.js'
 export { API_VERSION, ERROR_KINDS, ApiError, retryAfterSeconds, type ErrorKind, type ErrorEnvelope, type ApiErrorOptions } from './api.js'
 export type { Actor, Action, NarrationFields, NarrationLevel, Narrator } from './narration.js'

@@ -20,8 +20,8 @@ export const ProvisioningConfig = Strict({
   allow_package_installs: Nullable(Type.Boolean({ description: 'per-pool gate; can only narrow the top-level policy' })),
   allow_binary_downloads: Nullable(Type.Boolean({ description: 'per-pool gate; can only narrow the top-level policy' })),
   source: Nullable(Strict({
-    repo: Type.String({ minLength: 1 }),
-    ref: Type.String({ minLength: 1 }),
+    repo: Nullable(Type.String({ minLength: 1, description: 'git URL or local path; default: the llama.cpp release node-llama-cpp ships (offline)' })),
+    ref: Nullable(Type.String({ minLength: 1, description: 'commit, tag or branch; default: the repo\'s HEAD' })),
     submodules: Nullable(Type.Boolean()),
     build: Nullable(Strict({
       cmake_flags: Nullable(Type.Array(Type.String())),

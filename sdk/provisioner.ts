@@ -27,14 +27,39 @@ export interface PreparedEngine {
   health: { url: string, kind: string }
 }
 
+/**
+ * What a prepare reports while it runs: the step it is on (a plan step's kind), a line of the
+ * tool's own output, and, where the tool says, how far it is (`done` of `total`: build steps
+ * from ninja's `[n/m]`, bytes of a download).
+ */
+export interface ProvisionProgress { step: string, line?: string, done?: number, total?: number, unit?: 'steps' | 'bytes' }
+
+export interface PrepareOptions {
+  signal?: AbortSignal
+  /** What the model gate resolved (spec pools §3.1 ResolvedModel); engines that load a file need it. */
+  model?: { id: string, local_path: string }
+  progress?: (p: ProvisionProgress) => void
+}
+
+/**
+ * The deployment policy a provider obeys (spec pools §2.3, D6): downloads pass the outbound
+ * gate, package installs and binary downloads need their switch (a pool's own
+ * `provisioning.allow_*` can only narrow these).
+ */
+export interface ProvisioningPolicy {
+  allow_outbound_network: boolean
+  outbound_allowlist: string[]
+  allow_package_installs: boolean
+  allow_binary_downloads: boolean
+}
+
 export interface Provisioner {
   /** Registry key, e.g. `llamacpp`, `embedded`. */
   readonly name: string
   /** The (engine, mode) pairs it handles; engine `*` matches any engine. */
   readonly handles: ReadonlyArray<{ engine: string, mode: ProvisioningMode }>
   plan (pool: PoolConfig): Plan
-  /** `model` is what the model gate resolved (spec pools §3.1 ResolvedModel); engines that load a file need it. */
-  prepare (pool: PoolConfig, o?: { signal?: AbortSignal, model?: { id: string, local_path: string } }): Promise<PreparedEngine>
+  prepare (pool: PoolConfig, o?: PrepareOptions): Promise<PreparedEngine>
 }
 
 /** An engine build as the catalog records it (spec §2.8 EngineEntry, without its id and time). */
@@ -44,11 +69,17 @@ export interface EngineBuild {
   build_ref: string | null
   digest: string | null
   build_flags: string[] | null
-  /** Files that make up the build (binaries, the worker entry, a prebuilt addon). */
+  /** Files that make up the build (binaries, the worker entry, a prebuilt addon), or an image reference. */
   artifacts: string[]
+  /** The compute mode the build supports (a CUDA build that fell back to CPU records `cpu`, ORCH-3433). */
+  compute_mode?: 'gpu' | 'cpu'
+  /** The build's own log (configure and compile output), kept beside the build. */
+  build_log?: string
 }
 
 export interface ProvisionerRegistry {
+  /** The deployment policy every provider obeys. */
+  readonly policy: ProvisioningPolicy
   add (provisioner: Provisioner): void
   get (name: string): Provisioner | undefined
   list (): Provisioner[]

@@ -51,7 +51,10 @@ t.test('issue 10 #14: config check refuses a pool no enabled provider serves, na
   t.equal(res.code, 1)
   t.same(res.out, [])
   t.equal(res.err[0], `${none}: invalid (1 problem)`)
-  t.match(res.err[1], /^\/pools\/0\/provisioning\/mode: pool tiny: no enabled provider handles engine "llamacpp" in mode "source" \(the default for llamacpp when mode is absent\); enabled providers: none\. Enable a provider that handles it under providers, or set provisioning\.mode to embedded \(after enabling the built-in provider embedded\) or external \(an engine you start yourself, its port in provisioning\.ports\)$/)
+  t.match(res.err[1], /^\/pools\/0\/provisioning\/mode: pool tiny: no enabled provider handles engine "llamacpp" in mode "source" \(the default for llamacpp when mode is absent\); enabled providers: none\. Enable the built-in provider llamacpp under providers, or set provisioning\.mode to embedded \(after enabling the built-in provider embedded\) or external \(an engine you start yourself, its port in provisioning\.ports\)$/)
+  // enabling the provider it names is the whole fix (issue 12 acceptance)
+  const fixed = await tmpFile(yamlOf({ providers: ['llamacpp'], adapters: ['llamacpp'], pools: [sourcePool] }))
+  t.equal((await cli('config', 'check', fixed)).code, 0)
 
   // an enabled provider that handles something else is named with what it handles
   const other = await tmpFile(yamlOf({
@@ -67,7 +70,7 @@ t.test('issue 10 #14: config check refuses a pool no enabled provider serves, na
   // a built-in provider that would serve it is named
   const off = await tmpFile(yamlOf({ adapters: ['llamacpp'], pools: [embeddedPool()] }))
   t.match((await cli('config', 'check', off)).err[1],
-    /^\/pools\/0\/provisioning\/mode: pool tiny: no enabled provider handles engine "llamacpp" in mode "embedded"; enabled providers: none\. Enable the built-in provider embedded under providers, or set provisioning\.mode to external/)
+    /^\/pools\/0\/provisioning\/mode: pool tiny: no enabled provider handles engine "llamacpp" in mode "embedded"; enabled providers: none\. Enable the built-in provider embedded under providers, or set provisioning\.mode to source \(after enabling the built-in provider llamacpp\) or binary .* or external/)
 
   // the quick start stays valid
   t.equal((await cli('config', 'check', 'examples/quickstart.yaml')).code, 0)

@@ -6,7 +6,6 @@
  */
 import { stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { createServer } from 'node:net'
 import { dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Plan, PreparedEngine, Provisioner } from '../../sdk/index.js'
@@ -15,6 +14,7 @@ import { addonPath, engineDigest, engineVersion } from './version.js'
 import { EMBEDDED_HANDLES } from './handles.js'
 import { describeGpus, discoverGpus, missingDevices, type GpuDevice } from '../../lib/gpu.js'
 import { engineBytes, mib } from '../../lib/sizes.js'
+import { freePort, urlHost } from '../../lib/provision/ports.js'
 import { ORC_ERR_EMBEDDED_FLAG, ORC_ERR_EMBEDDED_GPU_REQUIRED, ORC_ERR_EMBEDDED_NO_MODEL } from './errors.js'
 
 export interface EmbeddedProvisionerOptions {
@@ -51,17 +51,6 @@ export function flagValue (flags: readonly string[] | null | undefined, ...names
     }
   }
   return undefined
-}
-
-export async function freePort (host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
 }
 
 export interface ComputeVerdict { mode: 'gpu' | 'cpu', devices: number[] }
@@ -143,7 +132,6 @@ export function createEmbeddedProvisioner (o: EmbeddedProvisionerOptions = {}): 
         '--metrics', '--gpu', compute.mode === 'gpu' ? 'auto' : 'off',
         ...(pool.provisioning.compute_policy === 'gpu-required' ? ['--require-gpu'] : []), '--exit-on-stdin-close',
       ]
-      const urlHost = host.includes(':') ? `[${host}]` : host
       const addon = addonPath()
       const catalogId = await o.registerEngine?.({
         engine: 'llamacpp',
@@ -166,7 +154,7 @@ export function createEmbeddedProvisioner (o: EmbeddedProvisionerOptions = {}): 
         env,
         ports: [port],
         workdir: process.cwd(),
-        health: { url: `http://${urlHost}:${port}/health`, kind: 'llamacpp' },
+        health: { url: `http://${urlHost(host)}:${port}/health`, kind: 'llamacpp' },
       }
     },
   }

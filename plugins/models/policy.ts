@@ -1,32 +1,10 @@
 import { ModelError } from './errors.js'
+import { outboundRefusal, type OutboundPolicy } from '../../lib/download/policy.js'
 
-export interface OutboundPolicy {
-  allow_outbound_network: boolean
-  outbound_allowlist: string[]
-}
+export { hostAllowed, type OutboundPolicy } from '../../lib/download/policy.js'
 
-/** True when `host` is an allowlist entry or a subdomain of one (`huggingface.co` allows `cdn-lfs.huggingface.co`). */
-export function hostAllowed (host: string, allowlist: string[]): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '')
-  return allowlist.some((entry) => {
-    const e = entry.toLowerCase().replace(/^\[|\]$/g, '')
-    return h === e || h.endsWith(`.${e}`)
-  })
-}
-
-/**
- * The one outbound-network gate (D6, ORCH-3080/3206): every download, and every redirect
- * it follows, passes here first. Denied → PolicyDenied at once, naming the setting.
- */
+/** The outbound gate as the model provisioner throws it: PolicyDenied at once, naming the setting. */
 export function assertOutbound (policy: OutboundPolicy, host: string, what: string): void {
-  if (!policy.allow_outbound_network) {
-    throw new ModelError('PolicyDenied',
-      `${what} needs a download from ${host}, and policy.allow_outbound_network is false; ` +
-      'set policy.allow_outbound_network: true in the manifest to allow it, or stage the file yourself and use a file: ref', { host })
-  }
-  if (policy.outbound_allowlist.length > 0 && !hostAllowed(host, policy.outbound_allowlist)) {
-    throw new ModelError('PolicyDenied',
-      `${what} needs a download from ${host}, which is not in policy.outbound_allowlist (${policy.outbound_allowlist.join(', ')}); ` +
-      'add it there to allow it', { host })
-  }
+  const refused = outboundRefusal(policy, host, what)
+  if (refused !== null) throw new ModelError('PolicyDenied', refused, { host })
 }

@@ -3,7 +3,7 @@ import OpenAI from 'openai'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { freePort } from '../../lib/provision/ports.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
@@ -13,16 +13,18 @@ import { writeTinyModel } from '../../extensions/provider-embedded/tiny-file.js'
 
 // Issue 11 item 6, reference parity (openai-compat.md §5): llama-server is the reference of the
 // OpenAI API for GGUF models. A corpus of greedy completions and chats sent to a real
-// llama-server (built from the llama.cpp release node-llama-cpp ships:
-// `bash scripts/build-llama-server.sh`) must come back byte for byte the same from llama-orch,
-// both from the embedded pool (node-llama-cpp, same release) and from an external pool on that
-// llama-server. Runs when LLAMA_SERVER_BIN names the binary (.ci/run sets it when its cache
-// holds a build); skipped otherwise, saying how to get one.
+// llama-server (built from the llama.cpp release node-llama-cpp ships, by
+// `llama-orch provision --config examples/llamacpp-source.yaml`) must come back byte for byte
+// the same from llama-orch: from the embedded pool (node-llama-cpp, same release), from an
+// external pool on that llama-server, and from a `mode: source` pool whose llama-server the
+// llamacpp provider built (issue 12 item 6). Runs when LLAMA_SERVER_BIN names the binary
+// (.ci/run sets it, and LLAMA_ORCH_ENGINE_CACHE, after provisioning); skipped otherwise,
+// saying how to get one.
 // JSON mode is not in the corpus: it is not byte-identical, and by design — the embedded worker
 // compiles a schema with node-llama-cpp's grammar generator, llama-server with llama.cpp's own
 // (their whitespace rules differ), and llama-server's `json_object` allows any JSON value where
 // llama-orch asks for an object, as OpenAI defines it.
-t.setTimeout(240_000)
+t.setTimeout(900_000)
 
 const bin = process.env.LLAMA_SERVER_BIN
 
@@ -60,14 +62,6 @@ const CORPUS: Case[] = [
   ...CHATS.map((body) => ({ kind: 'chat' as const, body: { ...body, temperature: 0 } })),
 ]
 
-async function freePort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as { port: number }).port
-  await new Promise((resolve) => s.close(resolve))
-  return port
-}
-
 /** The text and finish reason of one answer, as the OpenAI SDK reads it. */
 async function answer (sdk: OpenAI, c: Case, model: string): Promise<[string, string]> {
   if (c.kind === 'completion') {
@@ -79,7 +73,8 @@ async function answer (sdk: OpenAI, c: Case, model: string): Promise<[string, st
 }
 
 if (bin === undefined || bin === '' || !existsSync(bin)) {
-  const why = `LLAMA_SERVER_BIN ${bin ? `(${bin}) does not exist` : 'is not set'}: export LLAMA_SERVER_BIN=$(bash scripts/build-llama-server.sh)`
+  const why = `LLAMA_SERVER_BIN ${bin ? `(${bin}) does not exist` : 'is not set'}: run \`llama-orch provision --config examples/llamacpp-source.yaml\` ` +
+    'and export LLAMA_SERVER_BIN=<its binary> LLAMA_ORCH_ENGINE_CACHE=~/.cache/llama-orch'
   t.test('issue 11 item 6: reference parity with a source-built llama-server', { skip: why }, () => {})
 } else {
   t.test('issue 11 item 6: greedy completions and chats equal llama-server\'s byte for byte, from the embedded and an external pool', async (t) => {
@@ -87,7 +82,7 @@ if (bin === undefined || bin === '' || !existsSync(bin)) {
     const root = await mkdtemp(join(tmpdir(), 'orc-parity-'))
     const model = join(root, 'tiny-successor.gguf')
     await writeTinyModel(model)
-    const port = await freePort()
+    const port = await freePort('127.0.0.1')
     const server = spawn(bin, ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-np', '1', '-t', '1', '-c', '2048', '--jinja', '--no-webui'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     })
@@ -101,8 +96,9 @@ if (bin === undefined || bin === '' || !existsSync(bin)) {
       return r?.statusCode === 200
     }, 60_000)
 
+    const engines = process.env.LLAMA_ORCH_ENGINE_CACHE ?? await mkdtemp(join(tmpdir(), 'orc-parity-engines-'))
     const { app } = await build(t, {
-      providers: ['embedded'],
+      providers: ['embedded', { package: 'llamacpp', options: { cache_dir: engines } }],
       adapters: ['llamacpp'],
       catalog: { root },
       pools: [{
@@ -119,10 +115,25 @@ if (bin === undefined || bin === '' || !existsSync(bin)) {
         devices: [],
         provisioning: { mode: 'external', compute_policy: 'cpu-only', host: '127.0.0.1', ports: [port], model: { ref: 'tiny-successor.gguf' } },
         health_check: { interval_ms: 200, startup_timeout_ms: 60_000 },
+      }, {
+        // the flags of examples/llamacpp-source.yaml: the build .ci/run provisioned is reused
+        id: 'source',
+        engine: 'llamacpp',
+        model: 'tiny-source',
+        devices: [],
+        provisioning: {
+          mode: 'source',
+          compute_policy: 'cpu-only',
+          source: { build: { cmake_flags: ['-DGGML_NATIVE=OFF'] } },
+          model: { ref: 'tiny-successor.gguf' },
+          flags: ['--threads', '1'],
+        },
+        health_check: { interval_ms: 200, startup_timeout_ms: 60_000 },
       }],
     })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
-    await waitFor('both pools Ready', async () => app.pool.status('embedded')?.ready === true && app.pool.status('external')?.ready === true, 60_000)
+    const pools = ['embedded', 'external', 'source']
+    await waitFor('all three pools Ready', async () => pools.every((id) => app.pool.status(id)?.ready === true), 600_000)
 
     const ref = new OpenAI({ baseURL: `${reference}/v1`, apiKey: 'none', maxRetries: 0 })
     const orch = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'none', maxRetries: 0 })
@@ -131,11 +142,13 @@ if (bin === undefined || bin === '' || !existsSync(bin)) {
       const want = await answer(ref, c, 'tiny')
       const embedded = await answer(orch, c, 'tiny-successor')
       const external = await answer(orch, c, 'tiny-external')
+      const source = await answer(orch, c, 'tiny-source')
       const label = `${c.kind} ${JSON.stringify(c.body)}`
       t.same(embedded, want, `embedded pool = llama-server: ${label} → ${JSON.stringify(want[0])}`)
       t.same(external, want, `external pool = llama-server: ${label}`)
-      if (JSON.stringify(embedded) === JSON.stringify(want) && JSON.stringify(external) === JSON.stringify(want)) same++
+      t.same(source, want, `source-built pool = llama-server: ${label}`)
+      if ([embedded, external, source].every((a) => JSON.stringify(a) === JSON.stringify(want))) same++
     }
-    t.comment(`${same}/${CORPUS.length} requests identical on both pools`)
+    t.comment(`${same}/${CORPUS.length} requests identical on all three pools`)
   })
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { PreparedEngine, Provisioner } from '../../../sdk/index.js'
-import { freePort } from '../../../extensions/provider-embedded/provisioner.js'
+import { freePort } from '../../../lib/provision/ports.js'
 import { build, FIXTURE_ADAPTER, type Built } from '../../../test/helpers/build.js'
 import type { BuildOptions } from '../../../core/app.js'
 

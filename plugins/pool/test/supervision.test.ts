@@ -167,7 +167,7 @@ t.test('an external engine needs no provisioner: the manager only probes it', as
   const root = await modelDir(t, { 'a.json': {} })
   const { spawn } = await import('node:child_process')
   const { FAKE_ENGINE } = await import('./helpers.js')
-  const { freePort } = await import('../../../extensions/provider-embedded/provisioner.js')
+  const { freePort } = await import('../../../lib/provision/ports.js')
   const port = await freePort('127.0.0.1')
   const proc = spawn(process.execPath, [FAKE_ENGINE, '--port', String(port)], { stdio: ['pipe', 'ignore', 'ignore'] })
   t.teardown(() => { proc.kill('SIGKILL') })
