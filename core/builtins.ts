@@ -19,5 +19,8 @@ export const BUILTINS: Builtins = {
   provisioner: {
     embedded: () => import('../extensions/provider-embedded/index.js'),
     llamacpp: () => import('../extensions/provider-llamacpp/index.js'),
+    vllm: () => import('../extensions/provider-vllm/index.js'),
+    tgi: () => import('../extensions/provider-tgi/index.js'),
+    triton: () => import('../extensions/provider-triton/index.js'),
   },
 }

@@ -10,6 +10,9 @@ import type { ResolvedExtension } from './extensions.js'
 import { modeOf } from '../plugins/pool/launch.js'
 import { EMBEDDED_HANDLES } from '../extensions/provider-embedded/handles.js'
 import { LLAMACPP_HANDLES } from '../extensions/provider-llamacpp/handles.js'
+import { VLLM_HANDLES } from '../extensions/provider-vllm/handles.js'
+import { TGI_HANDLES } from '../extensions/provider-tgi/handles.js'
+import { TRITON_HANDLES } from '../extensions/provider-triton/handles.js'
 
 type Handle = { readonly engine: string, readonly mode: ProvisioningMode }
 export interface ProviderHandles { name: string, handles: readonly Handle[] }
@@ -18,6 +21,9 @@ export interface ProviderHandles { name: string, handles: readonly Handle[] }
 export const BUILTIN_PROVIDER_HANDLES: readonly ProviderHandles[] = [
   { name: 'embedded', handles: EMBEDDED_HANDLES },
   { name: 'llamacpp', handles: LLAMACPP_HANDLES },
+  { name: 'vllm', handles: VLLM_HANDLES },
+  { name: 'tgi', handles: TGI_HANDLES },
+  { name: 'triton', handles: TRITON_HANDLES },
 ]
 
 const serves = (h: Handle, engine: string, mode: string): boolean => (h.engine === engine || h.engine === '*') && h.mode === mode

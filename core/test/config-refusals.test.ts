@@ -64,7 +64,7 @@ t.test('issue 10 #14: config check refuses a pool no enabled provider serves, na
   }))
   const res2 = await cli('config', 'check', other)
   t.equal(res2.code, 1)
-  t.match(res2.err[1], /^\/pools\/1\/provisioning\/mode: pool v: no enabled provider handles engine "vllm" in mode "container"; enabled providers: embedded \(llamacpp\/embedded\)\. Enable a provider that handles it under providers, or set provisioning\.mode to external/)
+  t.match(res2.err[1], /^\/pools\/1\/provisioning\/mode: pool v: no enabled provider handles engine "vllm" in mode "container"; enabled providers: embedded \(llamacpp\/embedded\)\. Enable the built-in provider vllm under providers, or set provisioning\.mode to external/)
   t.equal(res2.err.length, 2, 'the embedded pool is served')
 
   // a built-in provider that would serve it is named
