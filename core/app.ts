@@ -129,7 +129,9 @@ async function registerProvisioning (app: FastifyInstance, manifest: Manifest, p
 export async function buildProvisioningApp (manifest: Manifest, o: { logger: Logger, extensions: ResolvedExtensions }): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: o.logger as FastifyBaseLogger })
   try {
+    await app.register(correlation)
     await app.register(narration)
+    await app.register(metrics, manifest.metrics)
     await registerProvisioning(app, manifest, o.extensions.providers)
     await app.ready()
   } catch (err) {

@@ -66,8 +66,8 @@ export async function provisionCli (argv: string[], io: ProvisionIo, deps: Provi
     throw new ORC_ERR_CLI_USAGE(values.pool === undefined ? `${values.config} has no pools` : `no pool "${values.pool}" in ${values.config} (pools: ${known})`)
   }
   const extensions = await resolveExtensions(manifest, { source: values.config })
-  // narration (build steps, a CPU fallback, reuse) goes to stderr as lines a person reads
-  const logger = deps.logger ?? createLogger({ level: 'info', format: 'pretty', destination: process.stderr })
+  // narration (build steps, a CPU fallback, reuse) goes to stderr as lines a person reads; a plan needs none
+  const logger = deps.logger ?? createLogger({ level: values.plan ? 'warn' : 'info', format: 'pretty', destination: process.stderr })
   const app = await buildProvisioningApp(manifest, { logger, extensions })
   try {
     const unserved = providerCoverageIssues(pools, app.provisioners.list())

@@ -12,8 +12,9 @@ import type { Plan, PreparedEngine, Provisioner } from '../../sdk/index.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import { addonPath, engineDigest, engineVersion } from './version.js'
 import { EMBEDDED_HANDLES } from './handles.js'
-import { describeGpus, discoverGpus, missingDevices, type GpuDevice } from '../../lib/gpu.js'
-import { engineBytes, mib } from '../../lib/sizes.js'
+import { describeGpus, type GpuDevice } from '../../lib/gpu.js'
+import { computeVerdict as compute, type ComputeVerdict } from '../../lib/provision/compute.js'
+import { engineBytes } from '../../lib/sizes.js'
 import { freePort, urlHost } from '../../lib/provision/ports.js'
 import { ORC_ERR_EMBEDDED_FLAG, ORC_ERR_EMBEDDED_GPU_REQUIRED, ORC_ERR_EMBEDDED_NO_MODEL } from './errors.js'
 
@@ -53,48 +54,22 @@ export function flagValue (flags: readonly string[] | null | undefined, ...names
   return undefined
 }
 
-export interface ComputeVerdict { mode: 'gpu' | 'cpu', devices: number[] }
-
-/** Share of a device's free VRAM an engine may plan to use; the rest absorbs fragmentation and other tenants. */
-const VRAM_HEADROOM = 0.1
-
-/**
- * Decision 1: gpu-required fails fast without a suitable GPU, cpu-fallback narrates, cpu-only
- * never looks. With `needBytes`, GPUs whose free VRAM cannot hold the model count as unsuitable
- * too (spec pools §1.5: fail fast, before any spawn).
- */
+/** Decision 1 for the embedded worker: the GPUs must hold the model (`needBytes`) or the pool runs on CPU (cpu-fallback). */
 export async function computeVerdict (pool: PoolConfig, o: EmbeddedProvisionerOptions, needBytes?: number): Promise<ComputeVerdict> {
-  const policy = pool.provisioning.compute_policy
-  if (policy === 'cpu-only') return { mode: 'cpu', devices: [] }
-  const gpus = await (o.discover ?? discoverGpus)()
-  const missing = missingDevices(pool.devices, gpus)
-  const chosen = pool.devices.length > 0 ? gpus.filter((g) => pool.devices.includes(g.id)) : gpus
-  const free = chosen.reduce((n, g) => n + (g.vram_free_bytes ?? 0), 0)
-  const noGpu = gpus.length === 0
-    ? 'no suitable GPU was found (systeminformation lists none with ≥ 1 GiB VRAM)'
-    : missing.length > 0
-      ? `device${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of the pool's mask ` +
-        `${missing.length > 1 ? 'are' : 'is'} not present (found ${describeGpus(gpus)})`
-      : null
-  const vramShort = noGpu === null && needBytes !== undefined && needBytes > free * (1 - VRAM_HEADROOM)
-  const problem = noGpu ?? (vramShort
-    ? `the model needs about ${mib(needBytes!)} of VRAM and ${describeGpus(chosen)} ${chosen.length > 1 ? 'have' : 'has'} ${mib(free)} free`
-    : null)
-  if (problem === null) {
-    o.narrate?.({ actor: 'engine-provisioner', action: 'prepare', target: pool.id, compute_mode: 'gpu', gpus: describeGpus(gpus) },
-      `pool ${pool.id} runs on GPU: ${describeGpus(gpus)}`.slice(0, 100))
-    return { mode: 'gpu', devices: pool.devices.length > 0 ? [...pool.devices] : gpus.map((g) => g.id) }
-  }
-  if (policy === 'gpu-required') {
-    throw new ORC_ERR_EMBEDDED_GPU_REQUIRED(
+  return await compute(pool, {
+    ...(o.discover ? { discover: o.discover } : {}),
+    ...(needBytes !== undefined ? { needBytes } : {}),
+    onGpu: (gpus) => o.narrate?.({ actor: 'engine-provisioner', action: 'prepare', target: pool.id, compute_mode: 'gpu', gpus: describeGpus(gpus) },
+      `pool ${pool.id} runs on GPU: ${describeGpus(gpus)}`.slice(0, 100)),
+    onFallback: ({ problem, vramShort }) => o.narrate?.(
+      { actor: 'engine-provisioner', action: 'fallback', target: pool.id, compute_mode: 'cpu', reason: problem },
+      `pool ${pool.id} falls back to CPU: ${vramShort ? 'not enough free VRAM' : 'no usable GPU'} (compute_policy cpu-fallback)`, 'warn'),
+    refuse: ({ problem, vramShort }) => new ORC_ERR_EMBEDDED_GPU_REQUIRED(
       pool.id,
       problem,
       vramShort ? 'free VRAM, use a smaller model or more devices' : 'install the GPU driver and check `devices`'
-    )
-  }
-  o.narrate?.({ actor: 'engine-provisioner', action: 'fallback', target: pool.id, compute_mode: 'cpu', reason: problem },
-    `pool ${pool.id} falls back to CPU: ${vramShort ? 'not enough free VRAM' : 'no usable GPU'} (compute_policy cpu-fallback)`, 'warn')
-  return { mode: 'cpu', devices: [] }
+    ),
+  })
 }
 
 export function createEmbeddedProvisioner (o: EmbeddedProvisionerOptions = {}): Provisioner {

@@ -234,7 +234,8 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
       engineVersion: deps.pools.engineVersion(poolId),
       tokensIn: plan.promptTokens,
     }, deps.eventLogMaxFrames)
-    task.log.append((seq) => frame(seq, 'started', startedData(body, task.engineVersion, determinismOf(req, deps.pools.config(poolId)))))
+    const build = deps.pools.engineBuild(poolId)
+    task.log.append((seq) => frame(seq, 'started', startedData(body, task.engineVersion, build, determinismOf(req, deps.pools.config(poolId)))))
     const victim = result.ok && result.dropped ? deps.tasks.get(result.dropped.id) : undefined
     if (victim?.state === 'queued') deps.lifecycle.conclude(victim, { kind: 'dropped' })
     deps.telemetry.admitted(task, deps.pools.config(poolId).queue.full_policy)
@@ -274,13 +275,18 @@ function unplaced (r: Refusal, req: TaskRequest): ApiError {
 /**
  * The `started` frame: the 202's `queue_position` and `predicted_start_ms`, plus what makes a
  * run reproducible and is the same on every replica (adapters spec D20): engine version,
- * sampler profile and model digest, each when known. Replica ids stay in the logs.
+ * engine digest and EngineEntry id, sampler profile and model digest, each when known.
+ * Replica ids stay in the logs.
  */
-function startedData (body: AdmissionBody, engineVersion: string, d: Determinism): Record<string, unknown> {
+type EngineBuildIds = ReturnType<PoolView['engineBuild']>
+
+function startedData (body: AdmissionBody, engineVersion: string, build: EngineBuildIds, d: Determinism): Record<string, unknown> {
   return {
     queue_position: body.queue_position,
     predicted_start_ms: body.predicted_start_ms,
     ...(engineVersion !== '' ? { engine_version: engineVersion } : {}),
+    ...(build.digest !== null ? { engine_digest: build.digest } : {}),
+    ...(build.catalogId !== null ? { engine_catalog_id: build.catalogId } : {}),
     ...(d.sampler_profile_version !== undefined ? { sampler_profile_version: d.sampler_profile_version } : {}),
     ...(d.model_digest !== undefined ? { model_digest: d.model_digest } : {}),
   }

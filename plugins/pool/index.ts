@@ -7,6 +7,7 @@ import type {} from '../metrics/index.js'
 import type {} from '../models/index.js'
 import { createPoolRegistry, type PoolRegistry, type PoolState } from './registry.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
+import { provisionProgress } from './provision-progress.js'
 import { PoolManager, type Binder, type ManagerDeps } from './manager.js'
 import { createModelGate } from './model-gate.js'
 import { createRefGuard } from './ref-guard.js'
@@ -97,6 +98,7 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
       modelGate: createModelGate(app.models, c.engine, refGuard),
       refGuard,
       provisionerFor: (engine, mode) => app.provisioners.providerFor(engine, mode),
+      progress: provisionProgress(c.id, (fields, human, level) => app.narration.narrate(fields, human, level)),
       spawn: (prepared, id) => {
         const r = spawnEngine(prepared, id)
         pidFiles?.track(c.id, r, (err) => {

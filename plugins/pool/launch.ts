@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises'
 import { freemem } from 'node:os'
-import type { PreparedEngine, Provisioner } from '../../sdk/index.js'
+import type { PreparedEngine, ProvisionProgress, Provisioner } from '../../sdk/index.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import type { ModelGate, ResolvedModel } from './model-gate.js'
 import type { Probe, Replica, SpawnReplica } from './replica.js'
@@ -37,6 +37,10 @@ export interface LaunchDeps {
   freeMemory?: () => number
   /** Every replica started, so that close() can stop those still starting. */
   track: (r: Replica) => void
+  /** What the provider reports while it builds, downloads or installs (narrated by the pool stage). */
+  progress?: (p: ProvisionProgress) => void
+  /** Aborted when the pool closes: a build or download in flight stops with it. */
+  signal?: AbortSignal
 }
 
 /** What the engine says it is: its own version and compute mode, or null where it does not say (issue 10 #13). */
@@ -88,7 +92,7 @@ async function prepareEngine (pool: PoolConfig, model: ResolvedModel, deps: Laun
     throw new GateError('engine', `no enabled provider handles engine ${pool.engine} in mode ${mode}; enable one under providers${hint}`)
   }
   try {
-    return await provisioner.prepare(pool, { model })
+    return await provisioner.prepare(pool, { model, ...(deps.progress ? { progress: deps.progress } : {}), ...(deps.signal ? { signal: deps.signal } : {}) })
   } catch (err) {
     throw new GateError('engine', message(err))
   }

@@ -70,6 +70,7 @@ export class PoolManager {
   private restartDue = false
   private readonly spawned = new Set<Replica>()
   private readonly launchDeps: LaunchDeps
+  private readonly aborter = new AbortController()
   busy: 'drain' | 'reload' | null = null
   operation: Operation | null = null
 
@@ -82,6 +83,7 @@ export class PoolManager {
     this.policy = new RestartPolicy(cfg.supervision, deps.random)
     this.launchDeps = {
       ...deps,
+      signal: this.aborter.signal,
       track: (r) => {
         this.spawned.add(r)
         void r.exited.then(() => this.spawned.delete(r))
@@ -368,6 +370,7 @@ export class PoolManager {
 
   async close (): Promise<void> {
     this.closed = true
+    this.aborter.abort()
     this.deps.timers.clear(this.timer)
     this.deps.timers.clear(this.healthTimer)
     this.replica = null

@@ -71,6 +71,16 @@ else {
     t.equal(done.choices[0]!.text, '456789', 'the source-built llama-server answers through the public API')
     const messages = [{ role: 'user' as const, content: 'Count: 3' }]
     const stream = await sdk.chat.completions.create({ model: 'tiny-src', messages, max_tokens: 8, temperature: 0, stream: true })
+    // the native API in one request: its stream's `started` frame names the engine build (issue 12 #4)
+    const res = await request(`${first.base}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ model_ref: 'tiny-src', prompt: 'Count: 3', max_tokens: 8 }),
+    })
+    const sse = await res.body.text()
+    const started = JSON.parse(/event: started\ndata: (.*)\n/.exec(sse)![1]!) as Record<string, unknown>
+    t.match(started, { engine_version: h.engine_version, engine_digest: h.engine_digest, engine_catalog_id: h.engine_catalog_id })
+    t.equal([...sse.matchAll(/event: token\ndata: (.*)\n/g)].map((m) => (JSON.parse(m[1]!) as { t: string }).t).join(''), '456789')
     let chat = ''
     for await (const chunk of stream) chat += chunk.choices[0]?.delta?.content ?? ''
     t.ok(chat.length > 0, `chat streams through llama-server's chat endpoint (${JSON.stringify(chat)})`)

@@ -163,12 +163,12 @@ t.test('compute policy: gpu-required fails fast without the masked GPU; cpu-fall
   const pool = (policy: string, devices: number[]): PoolConfig => poolOf({ compute_policy: policy }, { devices })
   await t.rejects(containerCompute(pool('gpu-required', [0, 2]), async () => [gpu(0)]), {
     code: 'ORC_ERR_CONTAINER_GPU_REQUIRED',
-    message: /^pool v1: compute_policy is gpu-required, but device 2 of the pool's mask not present \(found 0: RTX 3090/,
+    message: /^pool v1: compute_policy is gpu-required, but device 2 of the pool's mask is not present \(found 0: RTX 3090/,
   })
-  await t.rejects(containerCompute(pool('gpu-required', [0]), async () => []), { message: /but no GPU was found on this host/ })
+  await t.rejects(containerCompute(pool('gpu-required', [0]), async () => []), { message: /but no suitable GPU was found/ })
   const said: string[] = []
   t.same(await containerCompute(pool('cpu-fallback', [0]), async () => [], (_a, h, _f, level) => said.push(`${level}: ${h}`)), { mode: 'cpu', devices: [] })
-  t.same(said, ['warn: pool v1 container runs without GPU: no GPU was found on this host'])
+  t.same(said, ['warn: pool v1 container runs without GPU (compute_policy cpu-fallback)'])
   t.same(await containerCompute(pool('cpu-fallback', []), async () => [gpu(0), gpu(1)]), { mode: 'gpu', devices: [0, 1] }, 'an empty mask names the GPUs found')
   let looked = false
   t.same(await containerCompute(pool('cpu-only', [0]), async () => { looked = true; return [gpu(0)] }), { mode: 'cpu', devices: [] })
