@@ -3,8 +3,7 @@
  * entrypoint) on the model mounted read-only, sharded over the pool's GPUs, on port 80 as the
  * image expects.
  */
-import type { Provisioner } from '../../sdk/index.js'
-import { createContainerProvisioner, hasFlag, type ContainerEngine, type ContainerProvisionerOptions } from '../../lib/provision/container-provider.js'
+import { hasFlag, type ContainerEngine } from '../../lib/provision/container-provider.js'
 
 const PORT = 80
 
@@ -31,5 +30,3 @@ export const TGI_ENGINE: ContainerEngine = {
     ]
   },
 }
-
-export const createTgiProvisioner = (o: ContainerProvisionerOptions): Provisioner => createContainerProvisioner(TGI_ENGINE, o)

@@ -8,8 +8,7 @@
 import createError from '@fastify/error'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Provisioner } from '../../sdk/index.js'
-import { createContainerProvisioner, MODEL_MOUNT, type ContainerEngine, type ContainerProvisionerOptions } from '../../lib/provision/container-provider.js'
+import { MODEL_MOUNT, type ContainerEngine } from '../../lib/provision/container-provider.js'
 
 export const ORC_ERR_TRITON_MODEL_REPO = createError<[string, string]>(
   'ORC_ERR_TRITON_MODEL_REPO',
@@ -63,5 +62,3 @@ export const TRITON_ENGINE: ContainerEngine = {
   },
   args: (pool) => ['tritonserver', `--model-repository=${MODEL_MOUNT}`, ...(pool.provisioning.flags ?? [])],
 }
-
-export const createTritonProvisioner = (o: ContainerProvisionerOptions): Provisioner => createContainerProvisioner(TRITON_ENGINE, o)

@@ -3,8 +3,7 @@
  * image (its entrypoint is `vllm serve`, which takes these arguments), the model mounted
  * read-only, served under the pool's model name so that the adapter's requests match.
  */
-import type { Provisioner } from '../../sdk/index.js'
-import { createContainerProvisioner, hasFlag, type ContainerEngine, type ContainerProvisionerOptions } from '../../lib/provision/container-provider.js'
+import { hasFlag, type ContainerEngine } from '../../lib/provision/container-provider.js'
 
 const PORT = 8000
 
@@ -31,5 +30,3 @@ export const VLLM_ENGINE: ContainerEngine = {
     ]
   },
 }
-
-export const createVllmProvisioner = (o: ContainerProvisionerOptions): Provisioner => createContainerProvisioner(VLLM_ENGINE, o)

@@ -13,7 +13,7 @@ import {
   type EndData, type EngineBuild, type EngineMetricsSnapshot, type ErrorEnvelope, type ErrorKind, type ExtensionDescriptor, type ExtensionKind,
   type NarrationFields, type NarrationLevel, type Narrator, type Plan, type PoolConfig, type PreparedEngine, type Provisioner, type ProvisionerRegistry,
   type ProvisioningMode, type StartedData, type SubmitOpts, type TaskRequest, type TaskSubmission, type TokenEvent, type WorkerAdapter, type WorkerErrorData,
-  type WorkerErrorKind, type WorkerHealth, type WorkerProps, type Sampling, type SamplingParam,
+  type WorkerErrorKind, type WorkerHealth, type WorkerProps, type Sampling, type SamplingParam, type PrepareOptions, type ProvisionProgress, type ProvisioningPolicy,
 } from '../index.js'
 // not yet re-exported by sdk/index.ts (issue 11): imported from its module
 
@@ -206,9 +206,13 @@ describe('provisioners', () => {
     expect<RequiredKeys<Provisioner>>().type.toBe<'name' | 'handles' | 'plan' | 'prepare'>()
     expect<Provisioner['handles']>().type.toBe<ReadonlyArray<{ engine: string, mode: ProvisioningMode }>>()
     expect<Provisioner['plan']>().type.toBe<(pool: PoolConfig) => Plan>()
-    expect<Provisioner['prepare']>().type.toBe<
-      (pool: PoolConfig, o?: { signal?: AbortSignal, model?: { id: string, local_path: string } }) => Promise<PreparedEngine>
-    >()
+    expect<Provisioner['prepare']>().type.toBe<(pool: PoolConfig, o?: PrepareOptions) => Promise<PreparedEngine>>()
+    expect<PrepareOptions>().type.toBe<{
+      signal?: AbortSignal
+      model?: { id: string, local_path: string }
+      progress?: (p: ProvisionProgress) => void
+    }>()
+    expect<ProvisionProgress>().type.toBe<{ step: string, line?: string, done?: number, total?: number, unit?: 'steps' | 'bytes' }>()
     expect<ProvisioningMode>().type.toBe<'external' | 'source' | 'container' | 'package' | 'binary' | 'embedded'>()
   })
 
@@ -233,7 +237,14 @@ describe('provisioners', () => {
   })
 
   test('ProvisionerRegistry, with recordEngine', () => {
-    expect<RequiredKeys<ProvisionerRegistry>>().type.toBe<'add' | 'get' | 'list' | 'providerFor' | 'recordEngine'>()
+    expect<RequiredKeys<ProvisionerRegistry>>().type.toBe<'policy' | 'add' | 'get' | 'list' | 'providerFor' | 'recordEngine'>()
+    expect<ProvisionerRegistry['policy']>().type.toBe<ProvisioningPolicy>()
+    expect<ProvisioningPolicy>().type.toBe<{
+      allow_outbound_network: boolean
+      outbound_allowlist: string[]
+      allow_package_installs: boolean
+      allow_binary_downloads: boolean
+    }>()
     expect<ProvisionerRegistry['providerFor']>().type.toBe<(engine: string, mode: ProvisioningMode) => Provisioner | undefined>()
     expect<ProvisionerRegistry['recordEngine']>().type.toBe<(build: EngineBuild) => Promise<string>>()
     expect<EngineBuild>().type.toBe<{
@@ -243,6 +254,8 @@ describe('provisioners', () => {
       digest: string | null
       build_flags: string[] | null
       artifacts: string[]
+      compute_mode?: 'gpu' | 'cpu'
+      build_log?: string
     }>()
   })
 })

@@ -8,7 +8,8 @@ import { build } from '../../../test/helpers/build.js'
 import { CLOSED_POLICY, containerPool, startPrepared } from '../../../test/helpers/container.js'
 import { digestOf, installFakeRuntime } from '../../../test/fixtures/container-runtime/install.js'
 import { TGI_VERSION } from '../../../test/fixtures/engines/tgi.js'
-import { createTgiProvisioner } from '../provisioner.js'
+import { TGI_ENGINE } from '../provisioner.js'
+import { createContainerProvisioner } from '../../../lib/provision/container-provider.js'
 import { extension } from '../index.js'
 
 const REF = 'ghcr.io/huggingface/text-generation-inference:3.3.4'
@@ -27,7 +28,7 @@ async function hfModel (): Promise<string> {
 function setup (kind: 'docker' | 'podman' = 'docker', gpus: GpuDevice[] = []) {
   const rt = installFakeRuntime(kind)
   rt.addLocal({ ref: REF, engine: 'tgi' })
-  return { rt, prov: createTgiProvisioner({ policy: CLOSED_POLICY, env: rt.env, discover: async () => gpus }) }
+  return { rt, prov: createContainerProvisioner(TGI_ENGINE, { policy: CLOSED_POLICY, env: rt.env, discover: async () => gpus }) }
 }
 
 t.test('TGI command line: --model-id on the mount, 0.0.0.0:80 inside, sharded over the GPUs, ctx as token limits', async (t) => {

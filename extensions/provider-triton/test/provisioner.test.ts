@@ -7,7 +7,8 @@ import { build } from '../../../test/helpers/build.js'
 import { CLOSED_POLICY, containerPool, startPrepared } from '../../../test/helpers/container.js'
 import { digestOf, installFakeRuntime } from '../../../test/fixtures/container-runtime/install.js'
 import { TRITON_VERSION } from '../../../test/fixtures/engines/triton.js'
-import { configNotes, createTritonProvisioner } from '../provisioner.js'
+import { configNotes, TRITON_ENGINE } from '../provisioner.js'
+import { createContainerProvisioner } from '../../../lib/provision/container-provider.js'
 import { extension } from '../index.js'
 
 const REF = 'nvcr.io/nvidia/tritonserver:25.07-trtllm-python-py3'
@@ -27,7 +28,7 @@ function setup () {
   const rt = installFakeRuntime('docker')
   rt.addLocal({ ref: REF, engine: 'triton', env: { TRITON_SERVER_VERSION: TRITON_VERSION, NVIDIA_TRITON_SERVER_VERSION: '25.07', TRTLLM_VERSION: '1.0.0' } })
   const said: Array<{ human: string, level: string }> = []
-  const prov = createTritonProvisioner({
+  const prov = createContainerProvisioner(TRITON_ENGINE, {
     policy: CLOSED_POLICY,
     env: rt.env,
     narrate: () => (_a, human, _f, level) => said.push({ human, level: level ?? 'info' }),

@@ -7,7 +7,8 @@ import type { GpuDevice } from '../../../lib/gpu.js'
 import { build } from '../../../test/helpers/build.js'
 import { CLOSED_POLICY, containerPool, startPrepared } from '../../../test/helpers/container.js'
 import { digestOf, installFakeRuntime } from '../../../test/fixtures/container-runtime/install.js'
-import { createVllmProvisioner } from '../provisioner.js'
+import { VLLM_ENGINE } from '../provisioner.js'
+import { createContainerProvisioner } from '../../../lib/provision/container-provider.js'
 import { extension } from '../index.js'
 
 const REF = 'vllm/vllm-openai:v0.10.1'
@@ -26,7 +27,7 @@ async function hfModel (): Promise<string> {
 function setup (kind: 'docker' | 'podman' = 'docker', gpus: GpuDevice[] = []) {
   const rt = installFakeRuntime(kind)
   rt.addLocal({ ref: REF, engine: 'vllm' })
-  const prov = createVllmProvisioner({ policy: CLOSED_POLICY, env: rt.env, discover: async () => gpus })
+  const prov = createContainerProvisioner(VLLM_ENGINE, { policy: CLOSED_POLICY, env: rt.env, discover: async () => gpus })
   return { rt, prov }
 }
 
