@@ -13,7 +13,8 @@ import {
   type EndData, type EngineBuild, type EngineMetricsSnapshot, type ErrorEnvelope, type ErrorKind, type ExtensionDescriptor, type ExtensionKind,
   type NarrationFields, type NarrationLevel, type Narrator, type Plan, type PoolConfig, type PreparedEngine, type Provisioner, type ProvisionerRegistry,
   type ProvisioningMode, type StartedData, type SubmitOpts, type TaskRequest, type TaskSubmission, type TokenEvent, type WorkerAdapter, type WorkerErrorData,
-  type WorkerErrorKind, type WorkerHealth, type WorkerProps, type Sampling, type SamplingParam, type PrepareOptions, type ProvisionProgress, type ProvisioningPolicy,
+  type WorkerErrorKind, type WorkerHealth, type WorkerProps, type Sampling, type SamplingParam,
+  type PrepareOptions, type ProvisionProgress, type ProvisioningPolicy,
 } from '../index.js'
 // not yet re-exported by sdk/index.ts (issue 11): imported from its module
 
