@@ -111,6 +111,8 @@ function deviceIssues (pool: PoolLike, at: string): Issue[] {
       path: `${at}/tensor_split`,
       message: 'cannot be honoured in embedded mode (node-llama-cpp places layers itself); remove it, or use a llama.cpp source or binary engine',
     })
+  } else if (Array.isArray(split) && policy === 'cpu-only') {
+    issues.push({ path: `${at}/tensor_split`, message: 'cannot be honoured under compute_policy cpu-only (no GPUs to split over); remove it' })
   } else if (Array.isArray(split) && mode === 'external') {
     issues.push({
       path: `${at}/tensor_split`,

@@ -98,6 +98,12 @@ t.test('cross-field rules: unique ids, devices vs compute policy, tensor_split, 
     issuesOf(() => parseManifest({ pools: [pool({ devices: [0], tensor_split: [1], provisioning: { mode: 'external', ports: [8081] } })] })),
     [/tensor_split: cannot be honoured for an external engine/]
   )
+  t.same(
+    issuesOf(() => parseManifest({ pools: [pool({ devices: [0, 1], tensor_split: [3, 1], provisioning: { mode: 'source', compute_policy: 'cpu-only' } })] })),
+    ['/pools/0/tensor_split: cannot be honoured under compute_policy cpu-only (no GPUs to split over); remove it']
+  )
+  t.doesNotThrow(() => parseManifest({ pools: [pool({ devices: [0, 1], tensor_split: [3, 1], provisioning: { mode: 'source' } })] }),
+    'a llama.cpp source pool passes it to llama-server as --tensor-split')
   t.same(issuesOf(() => parseManifest({ pools: [], metrics: { buckets_ms: [10, 10, 20] } })), ['/metrics/buckets_ms/1: buckets must be strictly increasing'])
   t.same(
     issuesOf(() => parseManifest({ pools: [], adapter_host: { breaker: { cooldown_ms: 5000, max_cooldown_ms: 1000 } } })),

@@ -128,6 +128,7 @@ export function createLlamacppProvisioner (o: LlamacppProvisionerOptions): Provi
         flags: pool.provisioning.flags ?? [],
         compute: got.compute_mode,
         ctx: pool.ctx ?? null,
+        tensorSplit: pool.tensor_split ?? null,
         slots: pool.slots_total ?? 1,
         deterministic: (pool.slots_total ?? 1) === 1,
       })

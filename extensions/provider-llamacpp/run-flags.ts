@@ -31,6 +31,8 @@ export interface LaunchInput {
   flags: readonly string[]
   compute: 'gpu' | 'cpu'
   ctx: number | null
+  /** The pool's `tensor_split` ratios, one per device, as llama-server's `--tensor-split`. */
+  tensorSplit?: readonly number[] | null
   /** `--parallel` unless the flags set it: the pool's slot count is what the orchestrator leases. */
   slots: number
   /** `--no-cont-batching` (with one slot: byte-exact streams, ORCH-3050) unless the flags say otherwise. */
@@ -46,6 +48,7 @@ export function launchArgs (o: LaunchInput): string[] {
   if (!has(flags, '--jinja', '--no-jinja')) extra.push('--jinja')
   if (!has(flags, '--no-webui')) extra.push('--no-webui')
   if (o.ctx !== null && !has(flags, '--ctx-size', '-c')) extra.push('--ctx-size', String(o.ctx))
+  if (o.tensorSplit && o.compute === 'gpu' && !has(flags, '--tensor-split', '-ts')) extra.push('--tensor-split', o.tensorSplit.join(','))
   if (!has(flags, '--parallel', '-np')) extra.push('--parallel', String(o.slots))
   if (o.deterministic && !has(flags, '--no-cont-batching', '--cont-batching', '-cb', '-nocb')) extra.push('--no-cont-batching')
   return ['--model', o.model, '--host', o.host, '--port', String(o.port), '--alias', o.alias, ...flags, ...extra]
