@@ -64,6 +64,10 @@ else {
     await waitFor('the source pool to be Ready', async () => first.app.pool.status('tiny-src')?.ready === true, BUILD)
     const h = await health(first.base, 'tiny-src')
     t.match(h, { state: 'Ready', engine: 'llamacpp', compute_mode: 'cpu', engine_digest: /^sha256:[0-9a-f]{64}$/, engine_catalog_id: /^llamacpp:llama\.cpp-[0-9a-f]{12}@sha256:/ })
+    const caps = await (await request(`${first.base}/v1/capabilities`)).body.json() as { engines: Array<{ engine: string, pools: unknown[] }> }
+    t.match(caps.engines.find((e) => e.engine === 'llamacpp')!.pools, [{
+      pool_id: 'tiny-src', engine_version: h.engine_version, engine_digest: h.engine_digest, engine_catalog_id: h.engine_catalog_id, compute_mode: 'cpu',
+    }], '/v1/capabilities names the build serving each pool')
     const entry = first.app.catalog.getEngine(h.engine_catalog_id)
     t.match(entry, { engine: 'llamacpp', build_ref: /^[0-9a-f]{40}$/, digest: h.engine_digest, build_flags: ['-DGGML_NATIVE=OFF'], compute_mode: 'cpu' }, 'ORCH-3441')
     const sdk = new OpenAI({ baseURL: `${first.base}/v1`, apiKey: 'none', maxRetries: 0 })

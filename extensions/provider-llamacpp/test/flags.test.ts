@@ -47,6 +47,7 @@ t.test('launch args: model, address, alias, then the flags the orchestrator reli
   t.same(own.slice(8), ['--metrics', '--no-jinja', '--parallel', '4', '--cont-batching', '--n-gpu-layers', '0', '--no-webui', '--ctx-size', '4096'])
   t.same(launchArgs({ ...base, flags: [], slots: 2, deterministic: false }).slice(-2), ['--parallel', '2'], 'two slots: continuous batching stays on')
   const split = launchArgs({ ...base, compute: 'gpu', flags: [], tensorSplit: [3, 1] })
-  t.same(split.slice(split.indexOf('--tensor-split'), split.indexOf('--tensor-split') + 2), ['--tensor-split', '3,1'], 'pools[].tensor_split reaches llama-server')
+  const at = split.indexOf('--tensor-split')
+  t.same(split.slice(at, at + 2), ['--tensor-split', '3,1'], 'pools[].tensor_split reaches llama-server')
   t.notOk(launchArgs({ ...base, flags: [], tensorSplit: [3, 1] }).includes('--tensor-split'), 'a CPU build has no devices to split over')
 })

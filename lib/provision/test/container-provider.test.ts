@@ -226,7 +226,9 @@ t.test('config check: what a container pool asks for that would be ignored or fa
     path: '/provisioning/container/image',
     message: 'is required: engine vllm runs in a container when provisioning.mode is absent; set it (for example vllm/vllm-openai) and a pinned tag',
   }])
-  const asks = { container: { image: 'vllm/vllm-openai:v1', tag: 'v2' }, ports: [1, 2, 3], flags: ['--dtype', 'half', '--port=9000'], compute_policy: 'cpu-fallback' }
+  const asks = {
+    container: { image: 'vllm/vllm-openai:v1', tag: 'v2' }, ports: [1, 2, 3], flags: ['--dtype', 'half', '--port=9000'], compute_policy: 'cpu-fallback',
+  }
   t.same(containerPoolIssues(poolOf(asks, {
     devices: [0, 1], tensor_split: [1, 1],
   }), ENGINE).map((i) => i.path), ['/provisioning/container/tag', '/provisioning/ports/2', '/provisioning/flags/2', '/tensor_split'])
