@@ -25,6 +25,11 @@ export interface PreparedEngine {
   ports: number[]
   workdir: string
   health: { url: string, kind: string }
+  /**
+   * How long the engine may take to stop after SIGTERM before it is killed; the pool manager
+   * waits at least this long (a container's runtime client must outlive its container's stop).
+   */
+  stop_grace_ms?: number
 }
 
 /**

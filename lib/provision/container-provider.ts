@@ -17,6 +17,10 @@ import { containerCompute, type ContainerCompute } from './container-compute.js'
 import { ORC_ERR_CONTAINER_NO_IMAGE, ORC_ERR_CONTAINER_NO_MODEL } from './container-errors.js'
 
 /** Where the model is mounted in the container. */
+
+/** How long a container engine may take to stop before its runtime client is killed. */
+export const CONTAINER_STOP_GRACE_MS = 30_000
+
 export const MODEL_MOUNT = '/models'
 
 export interface EngineContext {
@@ -191,6 +195,9 @@ export function createContainerProvisioner (engine: ContainerEngine, o: Containe
         ports: ports.map((x) => x.host),
         workdir: process.cwd(),
         health: { url: `http://${urlHost(host)}:${apiPort}${engine.healthPath}`, kind: engine.engine },
+        // the runtime client forwards SIGTERM and waits for the container: killing it early
+        // would leave the container running (vLLM and Triton can take many seconds to stop)
+        stop_grace_ms: CONTAINER_STOP_GRACE_MS,
       }
     },
   }

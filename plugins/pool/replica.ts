@@ -18,7 +18,7 @@ export interface Replica {
   alive (): boolean
   /** The last lines the process printed (for last_error). */
   tail (): string
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  /** SIGTERM, then SIGKILL after `graceMs` (or the engine's own `stop_grace_ms`, if longer); resolves once the process is gone. */
   stop (graceMs: number): Promise<void>
   /** Calls `listener` with each line the process prints (stdout and stderr); absent for external engines. */
   onLine? (listener: (line: string) => void): void
@@ -97,7 +97,7 @@ export const spawnReplica = (prepared: PreparedEngine, id: string, passthrough: 
     async stop (graceMs) {
       if (gone) return
       proc.kill('SIGTERM')
-      const timer = setTimeout(() => { if (!gone) proc.kill('SIGKILL') }, graceMs)
+      const timer = setTimeout(() => { if (!gone) proc.kill('SIGKILL') }, Math.max(graceMs, prepared.stop_grace_ms ?? 0))
       timer.unref()
       await exited
       clearTimeout(timer)

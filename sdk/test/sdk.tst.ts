@@ -234,6 +234,7 @@ describe('provisioners', () => {
       ports: number[]
       workdir: string
       health: { url: string, kind: string }
+      stop_grace_ms?: number
     }>()
   })
 

@@ -51,3 +51,36 @@ t.test('a spawned engine process sees no secret of ours', async (t) => {
   t.same(await r.exited, { code: 0, signal: null })
   t.same(JSON.parse(r.tail()), { hf: null, path: true, own: 'set' })
 })
+
+t.test('stop waits the engine\'s own stop_grace_ms when it is longer than the caller\'s grace (a container stopping)', async (t) => {
+  // an engine that needs 400 ms to shut down after SIGTERM, then exits 0
+  const slow = (grace?: number): PreparedEngine => ({
+    engine: 'probe',
+    version: '0',
+    build_ref: null,
+    digest: null,
+    build_flags: null,
+    mode: 'container',
+    compute_mode: 'cpu',
+    binary_path: null,
+    engine_catalog_id: null,
+    bin: process.execPath,
+    args: ['-e', "process.on('SIGTERM', () => setTimeout(() => process.exit(0), 400)); console.log('up'); setInterval(() => {}, 1000)"],
+    env: {},
+    ports: [],
+    workdir: process.cwd(),
+    health: { url: 'http://127.0.0.1:1/health', kind: 'probe' },
+    ...(grace !== undefined ? { stop_grace_ms: grace } : {}),
+  })
+  const started = async (r: ReturnType<typeof spawnReplica>): Promise<void> => {
+    while (!r.tail().includes('up')) await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  const patient = spawnReplica(slow(5000), 'r0')
+  await started(patient)
+  await patient.stop(50)
+  t.same(await patient.exited, { code: 0, signal: null }, 'it finished its own shutdown')
+  const hurried = spawnReplica(slow(), 'r1')
+  await started(hurried)
+  await hurried.stop(50)
+  t.same(await hurried.exited, { code: null, signal: 'SIGKILL' }, 'without it, the caller\'s grace applies')
+})
