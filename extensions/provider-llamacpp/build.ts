@@ -42,10 +42,7 @@ export interface Built {
   flags: string[]
   compute_mode: 'gpu' | 'cpu'
   digest: string
-  buildDir: string
   log: string
-  /** True when a stamp of the same key was found: nothing was compiled. */
-  reused: boolean
 }
 
 interface Stamp { key: string, commit: string, flags: string[], compute_mode: 'gpu' | 'cpu', digest: string, log: string, built_ms: number }
@@ -53,17 +50,17 @@ interface Stamp { key: string, commit: string, flags: string[], compute_mode: 'g
 const BINARY = join('bin', 'llama-server')
 
 /** The ccache folder every build of this user shares (CCACHE_DIR wins), so a fresh build folder still hits. */
-export const defaultCcacheDir = (): string => join(homedir(), '.cache', 'llama-orch', 'ccache')
+const defaultCcacheDir = (): string => join(homedir(), '.cache', 'llama-orch', 'ccache')
 
 async function readStamp (dir: string): Promise<Stamp | null> {
   try { return JSON.parse(await readFile(join(dir, 'build.json'), 'utf8')) as Stamp } catch { return null }
 }
 
-/** cmake's own words for a failed configure: the `CMake Error` line and the two after it, on one line. */
+/** cmake's own words for a failed configure: the first `CMake Error` line and the two non-blank lines after it, on one line. */
 export function firstCmakeError (tail: string): string {
   const lines = tail.split('\n')
   const at = lines.findIndex((l) => l.startsWith('CMake Error'))
-  return at < 0 ? '' : lines.slice(at, at + 3).map((l) => l.trim()).filter(Boolean).join(' ').slice(0, 240)
+  return at < 0 ? '' : lines.slice(at).map((l) => l.trim()).filter(Boolean).slice(0, 3).join(' ').slice(0, 240)
 }
 
 const NINJA_STEP = /^\[(\d+)\/(\d+)\]/
@@ -71,8 +68,9 @@ const MAKE_STEP = /^\[\s*(\d+)%\]/
 
 export async function build (o: BuildInput): Promise<Built> {
   const mapped = mapFlags(o.flags)
-  const cuda = wantsCuda(mapped) && o.policy !== 'cpu-only'
-  const requested = o.policy === 'cpu-only' && wantsCuda(mapped) ? cpuFlags(mapped) : mapped
+  const cudaAsked = wantsCuda(mapped)
+  const cuda = cudaAsked && o.policy !== 'cpu-only'
+  const requested = cudaAsked && o.policy === 'cpu-only' ? cpuFlags(mapped) : mapped
   const ninja = await which('ninja', o.env)
   const generator = o.generator ?? (ninja ? 'Ninja' : 'Unix Makefiles')
   const ccache = await which('ccache', o.env)
@@ -91,7 +89,7 @@ export async function build (o: BuildInput): Promise<Built> {
       }
       o.narrate?.('reuse', `pool ${o.pool} reuses llama-server ${o.commit.slice(0, 10)} (${stamp.compute_mode}); nothing to compile`,
         { build_dir: dir, compute_mode: stamp.compute_mode, engine_digest: digest })
-      return { binary, flags: stamp.flags, compute_mode: stamp.compute_mode, digest, buildDir: dir, log: stamp.log, reused: true }
+      return { binary, flags: stamp.flags, compute_mode: stamp.compute_mode, digest, log: stamp.log }
     }
   }
   await mkdir(dir, { recursive: true })
@@ -127,7 +125,7 @@ async function fresh (o: BuildInput, { key, dir, logFile, log, requested, cuda, 
   const hints = new HintsFile(join(o.cacheDir, 'toolchain-hints.json'))
   const hintKey = canonicalSha256({ repo: o.repo, commit: o.commit, flags: [...requested].sort() })
   const hint = await hints.get(hintKey)
-  const cmakeError = ''
+  let cmakeError = ''
   const configure = async (flags: readonly string[], extra: string[], e: NodeJS.ProcessEnv): Promise<boolean> => {
     const launcher = ccache ? ccacheFlags(wantsCuda(flags)) : []
     await rm(join(dir, 'CMakeCache.txt'), { force: true })
@@ -135,6 +133,7 @@ async function fresh (o: BuildInput, { key, dir, logFile, log, requested, cuda, 
     o.progress?.({ step: 'cmake-configure' })
     const r = await runTool('cmake', ['-S', o.src, '-B', dir, '-G', generator, ...BASE_FLAGS, '-U', 'LLAMA_CUBLAS', ...extra, ...flags, ...launcher],
       { env: e, log, ...(o.signal ? { signal: o.signal } : {}), onLine: (line) => o.progress?.({ step: 'cmake-configure', line }) })
+    if (r.code !== 0) cmakeError = firstCmakeError(r.tail)
     return r.code === 0
   }
   const compile = async (e: NodeJS.ProcessEnv): Promise<{ ok: boolean, tail: string }> => {
@@ -206,5 +205,5 @@ async function fresh (o: BuildInput, { key, dir, logFile, log, requested, cuda, 
   const digest = `sha256:${(await sha256File(binary)).hex}`
   const built: Stamp = { key, commit: o.commit, flags, compute_mode: mode, digest, log: logFile, built_ms: Date.now() }
   await writeFileAtomic(join(dir, 'build.json'), stableStringify(built))
-  return { binary, flags, compute_mode: mode, digest, buildDir: dir, log: logFile, reused: false }
+  return { binary, flags, compute_mode: mode, digest, log: logFile }
 }

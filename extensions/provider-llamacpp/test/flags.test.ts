@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ccacheFlags, cpuFlags, mapFlags, wantsCuda } from '../cmake-flags.js'
 import { launchArgs, normaliseFlags } from '../run-flags.js'
+import { firstCmakeError } from '../build.js'
 
 t.test('cmake flag mapping: LLAMA_CUBLAS becomes GGML_CUDA (spec pools §2.4 step 4)', async (t) => {
   t.same(mapFlags(['-DLLAMA_CUBLAS=ON', '-DCMAKE_CUDA_ARCHITECTURES=86']), ['-DCMAKE_CUDA_ARCHITECTURES=86', '-DGGML_CUDA=ON'])
@@ -50,4 +51,19 @@ t.test('launch args: model, address, alias, then the flags the orchestrator reli
   const at = split.indexOf('--tensor-split')
   t.same(split.slice(at, at + 2), ['--tensor-split', '3,1'], 'pools[].tensor_split reaches llama-server')
   t.notOk(launchArgs({ ...base, flags: [], tensorSplit: [3, 1] }).includes('--tensor-split'), 'a CPU build has no devices to split over')
+})
+
+t.test('a failed configure is reported in cmake\'s own words: the first CMake Error and what follows it', async (t) => {
+  const tail = [
+    '-- Including CUDA backend',
+    'CMake Error at ggml/src/ggml-cuda/CMakeLists.txt:165 (target_link_libraries):',
+    '  Target "ggml-cuda" links to:',
+    '',
+    '    CUDA::cublas',
+    '',
+    '  but the target was not found.',
+    'CMake Error at other.txt:1 (x):',
+  ].join('\n')
+  t.equal(firstCmakeError(tail), 'CMake Error at ggml/src/ggml-cuda/CMakeLists.txt:165 (target_link_libraries): Target "ggml-cuda" links to: CUDA::cublas')
+  t.equal(firstCmakeError('-- all fine\n-- Generating done'), '')
 })

@@ -95,7 +95,7 @@ else {
     }
     t.match(gpu, {
       code: 'ORC_ERR_LLAMACPP_GPU_REQUIRED',
-      message: /compute_policy is gpu-required, but the CUDA configure failed .*see .*build\.log; install the CUDA toolkit \(nvcc, cuBLAS\), or set compute_policy to cpu-fallback or cpu-only/,
+      message: /compute_policy is gpu-required, but the CUDA configure failed \(CMake Error at .*\); see .*build\.log; install the CUDA toolkit \(nvcc, cuBLAS\), or set compute_policy to cpu-fallback or cpu-only/,
     })
     writeFileSync(calls, '')
     const p = await prov.prepare(poolOf(['-DGGML_CUDA=ON'], 'cpu-fallback'), { model })
