@@ -92,7 +92,7 @@ async function fetchAndUnpack (ctx: ObtainContext, f: Fetch): Promise<Unpacked> 
   if (refused !== null) throw new ORC_ERR_LLAMACPP_POLICY(pool, refused)
   // the tool a name promises is checked before a download that could take minutes; the bytes decide at unpack
   const named = /\.zip$/i.test(f.url.pathname) ? 'zip' : /\.(tar(\.\w+)?|tgz|txz)$/i.test(f.url.pathname) ? 'tar' : 'exe'
-  await needTool(pool, named)
+  await needTool(ctx, named)
   ctx.progress?.({ step: 'binary-download' })
   ctx.narrate?.('binary-download', `pool ${pool} downloads llama-server from ${f.url.hostname}`, { url: shown(f.url) })
   const part = join(f.dir, `${f.hex}.part`)
@@ -122,10 +122,11 @@ async function fetchAndUnpack (ctx: ObtainContext, f: Fetch): Promise<Unpacked> 
 
 type Kind = 'tar' | 'zip' | 'exe'
 
-async function needTool (pool: string, kind: Kind): Promise<void> {
+/** The unpacker `kind` needs, on the PATH the unpack will run with. */
+async function needTool (ctx: ObtainContext, kind: Kind): Promise<void> {
   if (kind === 'exe') return
-  const missing = (await findTools([kind === 'tar' ? 'tar' : 'unzip'])).filter((t) => t.found === null)
-  if (missing.length > 0) throw new ORC_ERR_LLAMACPP_TOOL_MISSING(pool, describeMissing(missing))
+  const missing = (await findTools([kind === 'tar' ? 'tar' : 'unzip'], ctx.env)).filter((t) => t.found === null)
+  if (missing.length > 0) throw new ORC_ERR_LLAMACPP_TOOL_MISSING(ctx.pool.id, describeMissing(missing))
 }
 
 /** What the downloaded bytes are, by their magic, not by the URL (a signed or redirecting URL may have no suffix). */
@@ -146,7 +147,7 @@ async function unpack (ctx: ObtainContext, part: string, f: Fetch): Promise<Unpa
   const fail = (why: string): never => { throw new ORC_ERR_LLAMACPP_BINARY(pool, `the download from ${shown(f.url)} ${why}`) }
   ctx.progress?.({ step: 'binary-unpack' })
   const kind = await kindOf(part) ?? fail('is neither an archive (.tar.gz, .tar.xz, .tar, .zip) nor an executable')
-  await needTool(pool, kind)
+  await needTool(ctx, kind)
   const tmp = join(f.dir, `.${f.hex.slice(0, 16)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
   await mkdir(tmp)
   try {

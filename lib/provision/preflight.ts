@@ -14,24 +14,18 @@ export interface ToolSpec {
   arch: string
 }
 
-/** The tools providers ask for, by the name a plan uses. */
+/**
+ * The tools engine providers ask for, by the name a plan uses. (The model provisioner's tools,
+ * huggingface-cli, aws and oras, are checked where it runs them: plugins/models/tools.ts.)
+ */
 export const TOOLS = {
   git: { names: ['git'], why: 'to fetch the llama.cpp source', debian: 'git', arch: 'git' },
   cmake: { names: ['cmake'], why: 'to configure the build', debian: 'cmake', arch: 'cmake' },
   'build-tool': { names: ['ninja', 'make'], why: 'to run the build', debian: 'ninja-build', arch: 'ninja' },
   compiler: { names: ['c++', 'g++', 'clang++'], why: 'to compile llama.cpp', debian: 'g++', arch: 'gcc' },
-  nvcc: { names: ['nvcc'], why: 'for a CUDA build (-DGGML_CUDA=ON)', debian: 'nvidia-cuda-toolkit', arch: 'cuda' },
   tar: { names: ['tar'], why: 'to unpack a downloaded engine', debian: 'tar', arch: 'tar' },
   unzip: { names: ['unzip'], why: 'to unpack a downloaded .zip engine', debian: 'unzip', arch: 'unzip' },
   container: { names: ['podman', 'docker'], why: 'to run the engine container', debian: 'podman', arch: 'podman' },
-  'huggingface-cli': {
-    names: ['huggingface-cli', 'hf'],
-    why: 'for hf: model refs staged with the Hugging Face CLI',
-    debian: 'python3-huggingface-hub',
-    arch: 'python-huggingface-hub',
-  },
-  aws: { names: ['aws'], why: 'for s3:// model refs', debian: 'awscli', arch: 'aws-cli' },
-  oras: { names: ['oras'], why: 'for oci:// model refs', debian: 'oras', arch: 'oras' },
 } as const satisfies Record<string, ToolSpec>
 
 export type ToolName = keyof typeof TOOLS

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process'
-import { access, constants } from 'node:fs/promises'
-import { delimiter, join } from 'node:path'
+import { which } from '../../lib/provision/command.js'
 import { ModelError } from './errors.js'
 
 export interface RunResult { code: number | null, stdout: string, stderr: string }
@@ -26,14 +25,7 @@ export const systemRunner: CommandRunner = {
       child.on('close', (code) => resolve({ code, stdout, stderr }))
     })
   },
-  async which (cmd) {
-    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-      if (dir === '') continue
-      const p = join(dir, cmd)
-      try { await access(p, constants.X_OK); return p } catch { /* next */ }
-    }
-    return null
-  },
+  which: async (cmd) => await which(cmd),
 }
 
 /** What each scheme needs, and how to get it (ORCH-3705: the provisioner never installs anything). */
