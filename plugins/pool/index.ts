@@ -8,7 +8,7 @@ import type {} from '../models/index.js'
 import { createPoolRegistry, type PoolRegistry, type PoolState } from './registry.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import { provisionProgress } from './provision-progress.js'
-import { PoolManager, type Binder, type ManagerDeps } from './manager.js'
+import { PoolManager, type Binder, type ManagerDeps, type Narrate } from './manager.js'
 import { createModelGate } from './model-gate.js'
 import { createRefGuard } from './ref-guard.js'
 import { probeHealth, spawnReplica } from './replica.js'
@@ -88,17 +88,18 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
   const managers = new Map<string, PoolManager>()
   const pidFiles = opts.runDir !== undefined ? new PidFiles(opts.runDir) : undefined
   const spawnEngine = o.spawn ?? ((prepared, id) => spawnReplica(prepared, id, opts.engineEnv ?? []))
+  const narrate: Narrate = (fields, human, level) => app.narration.narrate(fields, human, level)
   for (const c of configs) {
     registry.upsert(c.id, { engine: c.engine, device_mask: [...c.devices], slots_total: c.slots_total ?? 0 })
     const refGuard = createRefGuard({ parse: (ref) => app.models.parse(ref), root: app.catalog.store.root, dirs: opts.modelDirs ?? [], engine: c.engine })
     const inFlight = (): number => Math.max(registry.getActiveLeases(c.id), app.adapterHost.replicas(c.id).reduce((n, r) => n + r.inFlight, 0))
     managers.set(c.id, new PoolManager(c, {
       registry,
-      narrate: (fields, human, level) => app.narration.narrate(fields, human, level),
+      narrate,
       modelGate: createModelGate(app.models, c.engine, refGuard),
       refGuard,
       provisionerFor: (engine, mode) => app.provisioners.providerFor(engine, mode),
-      progress: provisionProgress(c.id, (fields, human, level) => app.narration.narrate(fields, human, level)),
+      progress: provisionProgress(c.id, narrate),
       spawn: (prepared, id) => {
         const r = spawnEngine(prepared, id)
         pidFiles?.track(c.id, r, (err) => {
