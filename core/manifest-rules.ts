@@ -88,10 +88,33 @@ function ignoredProvisioningIssues (pool: PoolLike, at: string): Issue[] {
       issues.push({ path: `${where}/env`, message: `${started}; remove env and set it where you start the engine` })
     }
   }
-  if ((mode === 'external' || mode === 'embedded') && Array.isArray(p.ports) && p.ports.length > 1) {
-    issues.push({ path: `${where}/ports/1`, message: `mode ${mode} uses ports[0] only (the engine port); remove the other ports` })
+  return [...issues, ...replicaPortIssues(pool, mode, where)]
+}
+
+/**
+ * Ports of a replica set: an external set names one engine port per replica; a set llama-orch
+ * starts takes a free port for each replica, so a configured port could serve only one.
+ */
+function replicaPortIssues (pool: PoolLike, mode: string, where: string): Issue[] {
+  const ports = pool.provisioning?.ports
+  const replicas = typeof pool.replicas === 'number' ? pool.replicas : 1
+  if (!Array.isArray(ports)) return []
+  if (mode === 'external' && replicas > 1 && ports.length !== replicas) {
+    return [{ path: `${where}/ports`, message: `lists ${ports.length} ports for ${replicas} replicas; an external set needs one engine port per replica` }]
   }
-  return issues
+  if (mode === 'external' && replicas > 1 && new Set(ports).size !== ports.length) {
+    return [{ path: `${where}/ports`, message: 'lists a port twice; each replica of an external set is its own engine, on its own port' }]
+  }
+  if (replicas > 1 && mode !== 'external' && ports.length > 0) {
+    return [{
+      path: `${where}/ports`,
+      message: `cannot serve ${replicas} replicas (each engine needs its own port, and llama-orch picks a free one for each); remove ports, or set replicas: 1`,
+    }]
+  }
+  if (replicas === 1 && (mode === 'external' || mode === 'embedded') && ports.length > 1) {
+    return [{ path: `${where}/ports/1`, message: `mode ${mode} uses ports[0] only (the engine port); remove the other ports` }]
+  }
+  return []
 }
 
 function deviceIssues (pool: PoolLike, at: string): Issue[] {

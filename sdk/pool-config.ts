@@ -81,7 +81,16 @@ export const PoolConfig = Strict({
   preload: Nullable(Type.Boolean()),
   require_same_engine_version: Nullable(Type.Boolean()),
   sampler_profile_version: Nullable(Type.String({ minLength: 1 })),
-  slots_total: Type.Optional(Type.Integer({ minimum: 1, description: 'concurrent sequences; default from the engine (llamacpp: --parallel, else 1)' })),
+  slots_total: Type.Optional(Type.Integer({
+    minimum: 1,
+    description: 'concurrent sequences per replica; default from the engine (llamacpp: --parallel, else 1)',
+  })),
+  replicas: Type.Optional(Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 1,
+    description: 'engine processes serving this pool (ids <pool>-r0, -r1, …), each supervised on its own; external: one provisioning.ports entry each',
+  })),
   provisioning: ProvisioningConfig,
   queue: Strict({
     capacity: Type.Integer({ minimum: 1, default: 128 }),
@@ -98,3 +107,10 @@ export type PoolConfig = Static<typeof PoolConfig>
 export type ProvisioningConfig = Static<typeof ProvisioningConfig>
 export type ProvisioningMode = Static<typeof ProvisioningMode>
 export type ComputePolicy = Static<typeof ComputePolicy>
+
+/** `<pool>-r<k>`: the id of replica k of a pool, as the adapter host, metrics, logs and pins name it. */
+export const replicaIdOf = (poolId: string, index: number): string => `${poolId}-r${index}`
+
+/** Every replica id of a pool, in order. */
+export const replicaIdsOf = (pool: Pick<PoolConfig, 'id' | 'replicas'>): string[] =>
+  Array.from({ length: pool.replicas ?? 1 }, (_, i) => replicaIdOf(pool.id, i))

@@ -31,6 +31,17 @@ const fields = {
     description: 'stop sequences (issue 11): generation ends before the first one, which is not in the output; engines that cannot honour them refuse the task',
   })),
   sampling: Type.Optional(Sampling),
+  placement: Type.Optional(Type.Object({
+    pin_pool_id: Type.String({ minLength: 1, description: 'run on this pool only: 400 when no such pool is configured, 503 while it is not Ready' }),
+    pin_replica_id: Type.Optional(Type.String({
+      minLength: 1,
+      description: 'and on this replica of it (<pool>-r<k>): 400 when the pool has no such replica; a task dispatched while it is down ends POOL_UNAVAILABLE',
+    })),
+  }, {
+    additionalProperties: false,
+    description: 'placement override (spec api-and-core §2.1 TaskRequest.placement): pins the task to a pool, or one replica of it, instead of ' +
+      'the scored choice; for determinism checks, debugging and canaries',
+  })),
   messages: Type.Optional(Type.Array(Type.Object({
     role: Type.Enum(['system', 'user', 'assistant']),
     content: Type.String(),

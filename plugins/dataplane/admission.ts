@@ -1,7 +1,7 @@
 import type { EngineCapability } from '../../sdk/adapter.js'
 import { ApiError, type ErrorKind } from '../../sdk/api.js'
 import { determinismOf, type Determinism } from '../../sdk/determinism.js'
-import type { TaskRequest } from '../../sdk/task.js'
+import { TaskRequest } from '../../sdk/task.js'
 import type { Clock } from '../../lib/clock.js'
 import type { Placement, Refusal } from '../placement/index.js'
 import type { PoolRegistry } from '../pool/index.js'
@@ -11,7 +11,7 @@ import { fillTask, type TaskDefaults } from './fill.js'
 import { unhonoured } from './honour.js'
 import { jobOf } from './job.js'
 import type { TaskLifecycle } from './lifecycle.js'
-import type { PoolView } from './pools.js'
+import { pinRefusal, type PoolView } from './pools.js'
 import { backoffMs, estimateTokens, predictedStartMs, retryAfterMs, type PoolStats } from './predict.js'
 import type { Scheduler } from './scheduler.js'
 import { DEFAULT_DEADLINE_MS, DEFAULT_MAX_TOKENS, type QueueDefaults } from './schema.js'
@@ -65,8 +65,8 @@ interface Plan {
 }
 
 /** The fields of TaskRequest that make two submissions "the same" (§6 D11); unknown fields are ignored. */
-const TASK_FIELDS = ['task_id', 'session_id', 'workload', 'model_ref', 'engine', 'ctx', 'priority', 'seed', 'determinism',
-  'sampler_profile_version', 'prompt', 'inputs', 'max_tokens', 'deadline_ms', 'expected_tokens', 'kv_hint', 'stop', 'sampling', 'messages'] as const
+// the schema's own field list, so a field added to the task cannot be dropped here by omission
+const TASK_FIELDS = Object.keys(TaskRequest.properties) as Array<keyof TaskRequest>
 
 export function pickTaskRequest (body: Record<string, unknown>): Partial<TaskRequest> {
   const out: Record<string, unknown> = {}
@@ -163,13 +163,18 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
         policy_label: 'rate-limit',
       })
     }
-    // 7. placement
+    // 7. placement, or the pool (and replica) the task pins
+    const pin = req.placement
+    if (pin) {
+      const refused = pinRefusal(pin, deps.pools)
+      if (refused) throw invalid(refused, engine)
+    }
     const aff = session.affinity
     const affinity = aff && req.kv_hint !== 'cold' && clock.nowMs() - aff.lastUsedMs < deps.placement.config.affinity_ttl_ms
       ? { poolId: aff.poolId, ...(aff.replicaId ? { replicaId: aff.replicaId } : {}) }
       : undefined
     const job = jobOf(req, need)
-    const decision = deps.placement.place(job, { affinity, queueLen: (id) => scheduler.queue(id)?.len() ?? 0 })
+    const decision = deps.placement.place(job, { affinity, queueLen: (id) => scheduler.queue(id)?.len() ?? 0, pin: pin?.pin_pool_id })
     if (decision.kind === 'no_capacity') {
       const refusal = deps.placement.refusal(job, decision.reasons)
       deps.telemetry.unplaced(req, refusal, correlationId)
@@ -197,7 +202,7 @@ export function createAdmission (deps: AdmissionDeps): { admit (raw: Record<stri
       if (q.policy() === 'reject') throw backpressure('ADMISSION_REJECT', 'reject', req, poolId, retryAfter)
       if (req.priority === 'batch' && q.lenOf('batch') === 0) throw backpressure('QUEUE_FULL_DROP_LRU', 'drop-lru', req, poolId, retryAfter)
     }
-    const replicaId = decision.replicaId ?? (affinity?.poolId === poolId ? affinity.replicaId : undefined)
+    const replicaId = pin?.pin_replica_id ?? decision.replicaId ?? (affinity?.poolId === poolId ? affinity.replicaId : undefined)
     return { req, canonical, correlationId, poolId, replicaId, session, reservation, promptTokens, slotsFree, retryAfter }
   }
 

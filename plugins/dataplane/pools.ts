@@ -1,5 +1,6 @@
 import type { AdapterHost } from '../../sdk/adapter.js'
-import type { PoolConfig } from '../../sdk/pool-config.js'
+import { replicaIdsOf, type PoolConfig } from '../../sdk/pool-config.js'
+import type { TaskRequest } from '../../sdk/task.js'
 import type { PoolRegistry } from '../pool/index.js'
 
 /** What the data plane reads of its pools: their config and what the registry and host know now. */
@@ -29,4 +30,16 @@ export function createPoolView (configs: readonly PoolConfig[], registry: Pick<P
       return bound.length === 1 ? bound[0]!.replicaId : ''
     },
   }
+}
+
+/** Why a task's pin names no configured pool or replica (TaskRequest.placement), or undefined. */
+export function pinRefusal (pin: NonNullable<TaskRequest['placement']>, pools: Pick<PoolView, 'ids' | 'config'>): string | undefined {
+  if (!pools.ids.includes(pin.pin_pool_id)) {
+    return `/placement/pin_pool_id ${JSON.stringify(pin.pin_pool_id)} is not a configured pool (pools: ${pools.ids.join(', ') || 'none'})`
+  }
+  if (pin.pin_replica_id === undefined) return undefined
+  const ids = replicaIdsOf(pools.config(pin.pin_pool_id))
+  return ids.includes(pin.pin_replica_id)
+    ? undefined
+    : `/placement/pin_replica_id ${JSON.stringify(pin.pin_replica_id)} is not a replica of pool ${pin.pin_pool_id} (its replicas: ${ids.join(', ')})`
 }

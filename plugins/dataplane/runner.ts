@@ -176,11 +176,12 @@ export function createRunner (deps: RunnerDeps): Runner {
       task.startedAt = now
       task.controller = new AbortController()
       // the session's replica keeps its KV warm, unless the task asks for a cold start
+      // a pinned replica is the task's own choice: down, the task fails rather than running elsewhere
       const aff = sessions.get(task.req.session_id)?.affinity
-      const replicaId = aff && aff.poolId === task.poolId && task.req.kv_hint !== 'cold' &&
+      const replicaId = task.req.placement?.pin_replica_id ?? (aff && aff.poolId === task.poolId && task.req.kv_hint !== 'cold' &&
         deps.host.replicas(task.poolId).some((r) => r.replicaId === aff.replicaId)
         ? aff.replicaId
-        : undefined
+        : undefined)
       void stream({ task, adapterMetrics: {}, sinceMetrics: 0, lastMetricsAt: now }, replicaId)
     },
   }

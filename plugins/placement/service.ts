@@ -12,6 +12,8 @@ export interface PlaceOptions {
   affinity?: { poolId: string, replicaId?: string } | undefined
   /** Tasks waiting in a pool's queue (the data plane registers after placement). */
   queueLen?: ((poolId: string) => number) | undefined
+  /** The only pool the task may run on (TaskRequest.placement.pin_pool_id); the cache is bypassed. */
+  pin?: string | undefined
 }
 
 export interface Placement {
@@ -97,6 +99,9 @@ export function createPlacement (config: PlacementConfig, deps: PlacementDeps): 
     bump: () => ++version,
     snapshots,
     place (job, o = {}) {
+      if (o.pin !== undefined) {
+        return decide(snapshots(o.queueLen).filter((p) => p.id === o.pin), job, { policy: config.policy, ...(o.affinity ? { affinity: o.affinity } : {}) })
+      }
       const pools = snapshots(o.queueLen)
       const now = clock.nowMs()
       const key = cacheKey(job, o.affinity?.poolId, version, config.policy)

@@ -8,7 +8,7 @@ import type {} from '../models/index.js'
 import { createPoolRegistry, type PoolRegistry, type PoolState } from './registry.js'
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import { provisionProgress } from './provision-progress.js'
-import { PoolManager, type Binder, type ManagerDeps, type Narrate } from './manager.js'
+import { PoolManager, replicaIdOf, type Binder, type ManagerDeps, type Narrate } from './manager.js'
 import { createModelGate } from './model-gate.js'
 import { createRefGuard } from './ref-guard.js'
 import { probeHealth, spawnReplica } from './replica.js'
@@ -100,9 +100,10 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
       refGuard,
       provisionerFor: (engine, mode) => app.provisioners.providerFor(engine, mode),
       progress: provisionProgress(c.id, narrate),
+      replicaRegistry: () => createPoolRegistry(),
       spawn: (prepared, id) => {
         const r = spawnEngine(prepared, id)
-        pidFiles?.track(c.id, r, (err) => {
+        pidFiles?.track(pidKey(c.id, id), r, (err) => {
           app.narration.narrate({ actor: 'pool-managerd', action: 'spawn', target: c.id, pid: r.pid, error: err.message },
             `cannot write the PID file of pool ${c.id}`, 'warn')
         })
@@ -153,10 +154,14 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
   })
 }
 
+/** A replica's PID file name: the pool id for its first replica (as before replica sets), else the replica id. */
+const pidKey = (poolId: string, replicaId: string): string => replicaId === replicaIdOf(poolId, 0) ? poolId : replicaId
+
 /** Engines an earlier run left behind (it crashed or was killed) would hold ports and VRAM. */
 async function reapOrphans (app: FastifyInstance, pidFiles: PidFiles, configs: readonly PoolConfig[]): Promise<void> {
-  for (const c of configs) {
-    const orphan = await pidFiles.reap(c.id)
+  const keys = configs.flatMap((c) => Array.from({ length: c.replicas ?? 1 }, (_, i) => ({ c, key: pidKey(c.id, replicaIdOf(c.id, i)) })))
+  for (const { c, key } of keys) {
+    const orphan = await pidFiles.reap(key)
     if (!orphan) continue
     app.narration.narrate({ actor: 'pool-managerd', action: 'reap', target: c.id, pid: orphan.pid, killed: orphan.killed, reason: orphan.reason },
       orphan.killed

@@ -1,265 +1,79 @@
 /**
- * The manager of one pool (spec pools §1.3–1.8): preload through the three gates, the state
- * machine of §1.4, supervision (crash or repeated probe failures → Unready → backoff restart,
- * restart-storm breaker), drain with a deadline, and atomic reload (decision 4: the new
- * replica starts and passes its health check before the old one stops; on failure the old one
- * keeps serving). Every transition is written to the registry and narrated.
+ * The manager of one pool: a set of `replicas` replica managers (default 1), each supervising
+ * its own engine process with its own restart policy and registry entry. The pool's registry
+ * entry is their aggregate (aggregate.ts), so placement and health read one pool. Drain stops
+ * every replica; reload rolls over them one at a time, the first as a canary, each atomic, and
+ * a failure part-way rolls the replicas already moved back so the pool serves one model.
  */
 import type { PoolConfig } from '../../sdk/pool-config.js'
-import type { PoolRegistry } from './registry.js'
-import { RestartPolicy } from './backoff.js'
-import { configuredTarget, errorMessage, launch, type LaunchDeps, type Launched, type Target } from './launch.js'
-import { GateError } from './errors.js'
-import type { Replica } from './replica.js'
+import type { PoolEntry, PoolRegistry } from './registry.js'
+import { ReplicaManager, type ManagerDeps, type Operation } from './replica-manager.js'
+import type { Launched } from './launch.js'
 import type { ResolvedModel } from './model-gate.js'
-import type { RefGuard } from './ref-guard.js'
+import { aggregateEntry } from './aggregate.js'
 
-export type Narrate = (
-  fields: { actor: 'pool-managerd', action: string, target: string, [k: string]: unknown },
-  human: string,
-  level?: 'info' | 'warn' | 'error'
-) => void
+export { DRIVER_ERROR, replicaIdOf, type Binder, type ManagerDeps, type Narrate, type Operation } from './replica-manager.js'
 
-/** How the manager reaches the adapter host (absent until an adapter host and adapter exist). */
-export interface Binder {
-  bind (replicaId: string, launched: Launched, first: boolean): Promise<void>
-  unbind (replicaId: string): Promise<void>
-}
-
-export interface ManagerDeps extends Omit<LaunchDeps, 'track'> {
+/** A replica's registry and the pool registry it feeds (replica managers write only their own). */
+export interface PoolManagerDeps extends Omit<ManagerDeps, 'registry'> {
+  /** The shared registry, whose pool entry this manager keeps equal to the aggregate. */
   registry: PoolRegistry
-  narrate: Narrate
-  binder: Binder
-  /** Tasks running on the pool now (leases, plus the adapter host's in-flight count). */
-  inFlight: () => number
-  /** True when the replica serves no task (engine-specific; falls back to inFlight() === 0). */
-  replicaIdle: (replica: Replica) => Promise<boolean>
-  random?: () => number
-  /** Refuses client refs outside the model directories and non-model files (issue 10 #1). */
-  refGuard?: RefGuard
+  /** One private registry per replica (created by the caller so tests can inspect them). */
+  replicaRegistry: (index: number) => PoolRegistry
 }
 
-export interface Operation {
-  kind: 'drain' | 'reload'
-  state: 'running' | 'succeeded' | 'failed'
-  target_model: string | null
-  started_ms: number
-  finished_ms: number | null
-  error: string | null
+/** The pool config replica `index` launches with: an external set gives each replica its own port. */
+export function replicaConfig (cfg: PoolConfig, index: number): PoolConfig {
+  const ports = cfg.provisioning.ports
+  if ((cfg.replicas ?? 1) === 1 || cfg.provisioning.mode !== 'external' || !ports) return cfg
+  return { ...cfg, provisioning: { ...cfg.provisioning, ports: [ports[index]!] } }
 }
-
-/** Lines by which CUDA, HIP/ROCm and Vulkan builds of llama.cpp report a broken device or driver. */
-export const DRIVER_ERROR = /\b(CUDA error|cudaError\w+|CUDA_ERROR_\w+|HIP error|hipError\w+|ErrorDeviceLost|VK_ERROR_DEVICE_LOST|uncorrectable ECC|ECC error)\b/i
 
 export class PoolManager {
   readonly id: string
-  readonly replicaId: string
-  private readonly cfg: PoolConfig
-  private readonly deps: ManagerDeps
-  private readonly policy: RestartPolicy
-  private target: Target
-  private replica: Replica | null = null
-  private launched: Launched | null = null
-  private bound = false
-  private timer: unknown = null
-  private healthTimer: unknown = null
-  private probeFailures = 0
-  private closed = false
-  private launching = false
-  /** A crash during a reload: its restart waits for the reload's outcome (issue 10 #1). */
-  private restartDue = false
-  private readonly spawned = new Set<Replica>()
-  private readonly launchDeps: LaunchDeps
-  private readonly aborter = new AbortController()
+  readonly replicas: readonly ReplicaManager[]
+  private readonly deps: PoolManagerDeps
+  private readonly registries: readonly PoolRegistry[]
   busy: 'drain' | 'reload' | null = null
   operation: Operation | null = null
 
-  constructor (cfg: PoolConfig, deps: ManagerDeps) {
-    this.cfg = cfg
-    this.deps = deps
+  constructor (cfg: PoolConfig, deps: PoolManagerDeps) {
     this.id = cfg.id
-    this.replicaId = `${cfg.id}-r0`
-    this.target = configuredTarget(cfg)
-    this.policy = new RestartPolicy(cfg.supervision, deps.random)
-    this.launchDeps = {
-      ...deps,
-      signal: this.aborter.signal,
-      track: (r) => {
-        this.spawned.add(r)
-        void r.exited.then(() => this.spawned.delete(r))
-        if (this.closed) void r.stop(0)
-      },
-    }
+    this.deps = deps
+    const n = cfg.replicas ?? 1
+    this.registries = Array.from({ length: n }, (_, i) => observed(deps.replicaRegistry(i), () => this.sync()))
+    for (const r of this.registries) r.upsert(cfg.id, { engine: cfg.engine, slots_total: cfg.slots_total ?? 0 })
+    this.replicas = this.registries.map((registry, i) => new ReplicaManager(replicaConfig(cfg, i), { ...deps, registry }, i))
   }
 
-  get model (): ResolvedModel | null { return this.launched?.model ?? null }
-  get targetRef (): string { return this.target.ref }
-  get current (): Launched | null { return this.launched }
+  /** The replica entries, in replica order. */
+  entries (): ReadonlyArray<Readonly<PoolEntry>> { return this.registries.map((r) => r.get(this.id)!) }
 
-  private entry () { return this.deps.registry.get(this.id)! }
-  private patch (p: Parameters<PoolRegistry['upsert']>[1]): void { this.deps.registry.upsert(this.id, p) }
-  private narrate (action: string, human: string, fields: Record<string, unknown> = {}, level?: 'info' | 'warn' | 'error'): void {
-    const e = this.entry()
-    this.deps.narrate({
-      actor: 'pool-managerd',
-      action,
-      target: this.id,
-      pool_id: this.id,
-      engine: this.cfg.engine,
-      engine_version: e.engine_version,
-      model_id: e.model_id,
-      ...fields,
-    }, human, level)
+  /** Writes the aggregate of the replica entries into the pool's entry. */
+  private sync (): void {
+    const entries = this.entries()
+    // the constructor fills the replica entries one by one: aggregate once all exist
+    if (entries.every(Boolean) && this.deps.registry.get(this.id)) this.deps.registry.upsert(this.id, aggregateEntry(entries))
   }
 
-  /** Preload in the background unless the pool says `preload: false` (then Unready until a reload). */
-  start (): void {
-    this.patch({ health: { live: true, ready: false } })
-    if (this.cfg.preload === false) {
-      this.narrate('preload', `pool ${this.id} skips preload (preload: false); reload it to start`)
-      return
-    }
-    void this.bringUp('preload')
+  /** The replica serving now (the first Ready one), else the first. */
+  private lead (): ReplicaManager {
+    const entries = this.entries()
+    return this.replicas[entries.findIndex((e) => e.health.ready)] ?? this.replicas[0]!
   }
 
-  /** One attempt through the gates with the current target; a failure schedules the next. */
-  private async bringUp (why: 'preload' | 'restart'): Promise<void> {
-    if (this.closed) return
-    // a reload in flight decides: its new replica serves, or the restart runs once it failed
-    if (why === 'restart' && this.busy === 'reload') { this.restartDue = true; return }
-    this.launching = true
-    this.patch({ state: 'Preloading', health: { live: true, ready: false } })
-    this.narrate(why, `pool ${this.id} ${why === 'preload' ? 'preloads' : 'restarts'} model ${this.target.ref}`)
-    try {
-      const l = await launch(this.cfg, this.target, this.replicaId, this.launchDeps)
-      if (this.closed) { await l.replica.stop(0); return }
-      await this.adopt(l, why)
-    } catch (err) {
-      if (!this.closed) this.failed(err instanceof GateError ? `${err.gate} gate: ${err.message}` : errorMessage(err))
-    } finally {
-      this.launching = false
-    }
-  }
+  get model (): ResolvedModel | null { return this.lead().model }
+  get targetRef (): string { return this.replicas[0]!.targetRef }
+  get current (): Launched | null { return this.lead().current }
 
-  private async adopt (l: Launched, why: string): Promise<void> {
-    try {
-      await this.deps.binder.bind(this.replicaId, l, !this.bound)
-    } catch (err) {
-      await l.replica.stop(1000)
-      throw new GateError('bind', errorMessage(err))
-    }
-    this.bound = true
-    this.deps.timers.clear(this.timer) // a restart still pending (a crash during a reload) has nothing left to do
-    this.launched = l
-    this.replica = l.replica
-    this.probeFailures = 0
-    const now = this.deps.nowMs()
-    this.policy.healthy(now)
-    const p = l.prepared
-    const reported = l.reported
-    this.patch({
-      state: 'Ready',
-      health: { live: true, ready: true },
-      draining: false,
-      last_error: null,
-      last_heartbeat_ms: now,
-      model_id: l.model.id,
-      engine: p.engine,
-      engine_version: reported.version,
-      engine_digest: p.digest,
-      engine_catalog_id: p.engine_catalog_id,
-      compute_mode: reported.compute_mode,
-      slots_total: this.cfg.slots_total ?? slotsFromArgs(p.args),
-      backoff_ms: 0,
-      perf_tokens_per_s: l.perf?.perf_tokens_per_s ?? null,
-      first_token_ms: l.perf?.first_token_ms ?? null,
-    })
-    const e = this.entry()
-    this.narrate('ready', `pool ${this.id} is Ready on ${l.model.id} (${reported.compute_mode ?? 'compute mode unknown'})`, {
-      why,
-      device_mask: e.device_mask,
-      replica_id: this.replicaId,
-      pid: l.replica.pid,
-      restart_count: e.restart_count,
-      perf_tokens_per_s: e.perf_tokens_per_s,
-      first_token_ms: e.first_token_ms,
-    })
-    void l.replica.exited.then((info) => {
-      if (this.replica === l.replica) this.crashed(`engine exited (${info.signal ? `signal ${info.signal}` : `status ${info.code}`})`)
-    })
-    l.replica.onLine?.((line) => { if (this.replica === l.replica && DRIVER_ERROR.test(line)) this.driverReset(l.replica, line) })
-    this.scheduleProbe()
-  }
+  start (): void { for (const r of this.replicas) r.start() }
 
-  /**
-   * The engine printed a GPU driver or device error (spec pools §1.3): its device state can no
-   * longer be trusted, so it is stopped now (running tasks end with WORKER_RESET) and restarted
-   * after backoff like a crash, with a `driver_reset` event of its own.
-   */
-  private driverReset (r: Replica, line: string): void {
-    const cause = `driver_reset: ${line.trim().slice(0, 200)}`
-    this.narrate('driver_reset', `pool ${this.id} engine reported a GPU driver error; restarting it`,
-      { cause, replica_id: this.replicaId, pid: r.pid }, 'error')
-    this.crashed(cause)
-    void r.stop(1000)
-  }
-
-  private scheduleProbe (): void {
-    this.deps.timers.clear(this.healthTimer)
-    this.healthTimer = this.deps.timers.set(() => { void this.probeOnce() }, this.cfg.health_check.interval_ms)
-  }
-
-  private async probeOnce (): Promise<void> {
-    const r = this.replica
-    if (!r || this.closed) return
-    const ok = await this.deps.probe(r.prepared.health.url, this.cfg.health_check.timeout_ms)
-    if (r !== this.replica) return
-    if (ok) {
-      this.probeFailures = 0
-      this.deps.registry.setHeartbeat(this.id, this.deps.nowMs())
-    } else if (++this.probeFailures >= this.cfg.health_check.failure_threshold) {
-      this.crashed(`health probe failed ${this.probeFailures} times in a row`)
-      void r.stop(1000)
-      return
-    }
-    this.scheduleProbe()
-  }
-
-  /** The serving replica died or stopped answering: Unready now, restart after backoff. */
-  private crashed (cause: string): void {
-    this.replica = null
-    this.deps.timers.clear(this.healthTimer)
-    if (this.closed) return
-    if (this.busy === 'drain') { this.patch({ last_error: cause }); return } // stopping anyway: no restart
-    const restarts = this.entry().restart_count + 1
-    this.patch({ restart_count: restarts })
-    this.narrate('crash', `pool ${this.id} engine crashed: ${cause}`.slice(0, 100), { cause, replica_id: this.replicaId, restart_count: restarts }, 'error')
-    this.failed(cause)
-  }
-
-  /** Any failure: Unready, last_error, then a backoff retry or an open breaker. */
-  private failed (cause: string): void {
-    const verdict = this.policy.failed(this.deps.nowMs())
-    const wasReady = this.entry().health.ready
-    this.deps.timers.clear(this.timer)
-    if (verdict.kind === 'open') {
-      this.patch({ state: 'CircuitOpen', health: { live: true, ready: false }, last_error: cause, backoff_ms: verdict.cooldownMs })
-      this.narrate('breaker-open', `pool ${this.id} stops restarting after ${verdict.failures} failures; retries in ${verdict.cooldownMs} ms`,
-        { last_error: cause, backoff_ms: verdict.cooldownMs }, 'error')
-      this.timer = this.deps.timers.set(() => { this.policy.reset(); void this.bringUp('restart') }, verdict.cooldownMs)
-      return
-    }
-    this.patch({ state: 'Backoff', health: { live: true, ready: false }, last_error: cause, backoff_ms: verdict.delayMs })
-    if (wasReady) this.narrate('unready', `pool ${this.id} is Unready: ${cause}`.slice(0, 100), { last_error: cause }, 'warn')
-    this.narrate('backoff', `pool ${this.id} retries in ${verdict.delayMs} ms (attempt ${verdict.attempt})`,
-      { last_error: cause, backoff_ms: verdict.delayMs, attempt: verdict.attempt }, 'warn')
-    this.timer = this.deps.timers.set(() => { void this.bringUp('restart') }, verdict.delayMs)
-  }
-
-  /** 409 reasons: a drain or reload running, or a start in flight. */
   conflict (): string | null {
     if (this.busy) return `a ${this.busy} of pool ${this.id} is in progress`
-    if (this.launching) return `pool ${this.id} is starting its engine`
+    for (const r of this.replicas) {
+      const c = r.conflict()
+      if (c) return c
+    }
     return null
   }
 
@@ -273,113 +87,44 @@ export class PoolManager {
     this.busy = null
   }
 
-  private async sleep (ms: number): Promise<void> { await new Promise<void>((resolve) => this.deps.timers.set(resolve, ms)) }
-
-  /** Refuses new work now, waits for running tasks up to the deadline, then stops the engine. */
   async drain (deadlineMs: number): Promise<void> {
     this.begin('drain', null)
-    this.deps.timers.clear(this.timer)
-    this.patch({ state: 'Draining', draining: true, health: { live: true, ready: false } })
-    this.narrate('drain', `pool ${this.id} drains; running tasks have ${deadlineMs} ms`, { deadline_ms: deadlineMs, in_flight: this.deps.inFlight() })
-    const until = this.deps.nowMs() + deadlineMs
-    while (this.deps.inFlight() > 0 && this.deps.nowMs() < until && !this.closed) await this.sleep(Math.min(50, deadlineMs))
-    const left = this.deps.inFlight()
-    const r = this.replica
-    this.replica = null
-    this.deps.timers.clear(this.healthTimer)
-    if (this.bound) { this.bound = false; await this.deps.binder.unbind(this.replicaId).catch(() => {}) }
-    await r?.stop(2000)
-    const forced = left > 0 ? `drain deadline of ${deadlineMs} ms passed with ${left} task${left === 1 ? '' : 's'} running; the engine was force-stopped` : null
-    this.patch({ state: 'Stopped', ...(forced ? { last_error: forced } : {}) })
-    this.narrate('drain', forced ? `pool ${this.id} force-stops its engine with ${left} tasks running` : `pool ${this.id} is drained and stopped`,
-      { forced: left > 0 }, forced ? 'warn' : 'info')
+    await Promise.all(this.replicas.map((r) => r.drain(deadlineMs)))
     this.finish(null)
   }
 
-  /**
-   * Why a client's reload to `ref` is refused (outside the model directories, not a model
-   * file), or null; the pool's configured ref is the operator's and is not confined.
-   */
-  async refuseRef (ref: string): Promise<string | null> {
-    return this.deps.refGuard ? await this.deps.refGuard(ref, { confined: !this.isConfigured(ref) }) : null
-  }
-
-  private isConfigured (ref: string): boolean { return ref === configuredTarget(this.cfg).ref }
+  refuseRef (ref: string): Promise<string | null> { return this.replicas[0]!.refuseRef(ref) }
 
   /**
-   * Atomic reload to `ref`; the outcome lands in `operation` and `last_error`. It succeeds
-   * only once the new target serves; after a failure, restarts use the model that served
-   * before (or the configured one), never the failed target (issue 10 #1).
+   * Reloads the replicas to `ref` one after another. The pool keeps serving throughout: each
+   * replica swaps atomically, and the others serve while it does. When replica k fails, the
+   * replicas before it go back to the model they served, and the failure is the pool's.
    */
   async reload (ref: string): Promise<void> {
     this.begin('reload', ref)
-    const configured = this.isConfigured(ref)
-    const next: Target = { ref, digest: configured ? configuredTarget(this.cfg).digest : null, confined: !configured }
-    const prev = this.target
-    this.restartDue = false
-    const old = this.replica
-    const serving = old !== null && this.entry().health.ready
-    this.narrate('reload', `pool ${this.id} reloads to ${ref}${serving ? '; the current model serves meanwhile' : ''}`, { target_model: ref })
-    if (!serving) {
-      // nothing serves: stop the retry loop, and start on the new model like a preload
-      this.deps.timers.clear(this.timer)
-      this.policy.reset()
-      this.target = next
-      await this.bringUp('preload')
-      const ok = this.entry().health.ready
-      if (!ok) this.target = prev // the backoff retry bringUp scheduled runs on the previous target
-      this.finish(ok ? null : this.entry().last_error)
-      this.narrate('reload', ok ? `pool ${this.id} reloaded to ${ref}` : `pool ${this.id} reload to ${ref} failed`,
-        { target_model: ref, ok }, ok ? 'info' : 'warn')
-      return
+    const before = this.replicas.map((r) => r.targetRef)
+    let error: string | null = null
+    let moved = 0
+    for (const r of this.replicas) {
+      await r.reload(ref)
+      if (r.operation?.state === 'failed') { error = this.replicas.length > 1 ? `${r.replicaId}: ${r.operation.error}` : r.operation.error; break }
+      moved++
     }
-    this.launching = true
-    try {
-      const l = await launch(this.cfg, next, this.replicaId, this.launchDeps)
-      this.replica = null // the old process's exit is no crash from here on
-      await this.adopt(l, 'reload')
-      this.target = next
-      this.policy.reset()
-      void this.retire(old)
-      this.finish(null)
-      this.narrate('reload', `pool ${this.id} reloaded to ${l.model.id}`, { target_model: ref, ok: true })
-    } catch (err) {
-      if (this.replica === null && old.alive()) this.replica = old
-      const stage = err instanceof GateError ? `${err.gate} gate` : 'start'
-      const still = this.replica === old
-        ? `still serving ${this.model?.id ?? 'the previous model'}`
-        : `the previous engine stopped meanwhile; the pool restarts on ${this.target.ref}`
-      const cause = `reload to ${ref} failed at the ${stage}: ${errorMessage(err)}; ${still}`
-      this.patch({ last_error: cause })
-      this.finish(cause)
-      const after = this.replica === old ? 'the old model keeps serving' : 'it restarts on the old model'
-      this.narrate('reload', `pool ${this.id} reload to ${ref} failed; ${after}`,
-        { target_model: ref, ok: false, last_error: cause }, 'warn')
-    } finally {
-      this.launching = false
+    if (error !== null) {
+      for (let i = 0; i < moved; i++) await this.replicas[i]!.reload(before[i]!)
+      if (this.replicas.length > 1) error = `${error}${moved > 0 ? `; ${moved} replica${moved === 1 ? '' : 's'} rolled back to ${before[0]}` : ''}`
     }
-    if (this.restartDue) { this.restartDue = false; if (this.replica === null) void this.bringUp('restart') }
+    this.finish(error)
   }
 
-  /** Stops a replacement's predecessor once it serves nothing (or after the drain deadline). */
-  private async retire (old: Replica): Promise<void> {
-    const until = this.deps.nowMs() + this.cfg.supervision.drain_default_deadline_ms
-    while (!this.closed && this.deps.nowMs() < until && !(await this.deps.replicaIdle(old))) await this.sleep(50)
-    await old.stop(2000)
-  }
-
-  async close (): Promise<void> {
-    this.closed = true
-    this.aborter.abort()
-    this.deps.timers.clear(this.timer)
-    this.deps.timers.clear(this.healthTimer)
-    this.replica = null
-    await Promise.all([...this.spawned].map((r) => r.stop(2000)))
-  }
+  async close (): Promise<void> { await Promise.all(this.replicas.map((r) => r.close())) }
 }
 
-function slotsFromArgs (args: readonly string[]): number {
-  const i = args.indexOf('--parallel')
-  const n = i >= 0 ? Number(args[i + 1]) : NaN
-  return Number.isInteger(n) && n > 0 ? n : 1
+/** `registry` with `onChange` called after every write the replica manager makes. */
+function observed (registry: PoolRegistry, onChange: () => void): PoolRegistry {
+  return {
+    ...registry,
+    upsert (id, patch) { const e = registry.upsert(id, patch); onChange(); return e },
+    setHeartbeat (id, ms) { registry.setHeartbeat(id, ms); onChange() },
+  }
 }

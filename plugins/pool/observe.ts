@@ -41,6 +41,23 @@ export interface PoolHealth {
   backoff_ms: number
   /** The last drain or reload and its outcome (decision 4: 202 now, outcome here). */
   operation: Operation | null
+  /** Each replica of the set on its own; the fields above are their aggregate. */
+  replicas: ReplicaHealth[]
+}
+
+export interface ReplicaHealth {
+  replica_id: string
+  state: PoolEntry['state']
+  live: boolean
+  ready: boolean
+  pid: number | null
+  model_id: string | null
+  engine_version: string | null
+  slots_total: number
+  restart_count: number
+  backoff_ms: number
+  last_error: string | null
+  last_heartbeat_ms: number | null
 }
 
 export function healthBody (e: Readonly<PoolEntry>, m: PoolManager, queueDepth: number): PoolHealth {
@@ -74,6 +91,20 @@ export function healthBody (e: Readonly<PoolEntry>, m: PoolManager, queueDepth: 
     restart_count: e.restart_count,
     backoff_ms: e.backoff_ms,
     operation: m.operation,
+    replicas: m.entries().map((r, i) => ({
+      replica_id: m.replicas[i]!.replicaId,
+      state: r.state,
+      live: r.health.live,
+      ready: r.health.ready,
+      pid: m.replicas[i]!.pid ?? null,
+      model_id: r.model_id,
+      engine_version: r.engine_version,
+      slots_total: r.slots_total,
+      restart_count: r.restart_count,
+      backoff_ms: r.backoff_ms,
+      last_error: r.last_error,
+      last_heartbeat_ms: r.last_heartbeat_ms,
+    })),
   }
 }
 
