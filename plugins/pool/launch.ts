@@ -114,12 +114,14 @@ export async function checkHostMemory (model: ResolvedModel, free: () => number)
 const lastLines = (replica: Replica): string => withoutFileBytes(replica.tail().split('\n').slice(-2).join(' | '))
 
 /** Polls the health URL until 200, the startup timeout, or the process exiting. */
-export async function waitHealthy (pool: PoolConfig, replica: Replica, deps: Pick<LaunchDeps, 'probe' | 'timers' | 'nowMs'>): Promise<void> {
+export async function waitHealthy (pool: PoolConfig, replica: Replica, deps: Pick<LaunchDeps, 'probe' | 'timers' | 'nowMs' | 'signal'>): Promise<void> {
   const { startup_timeout_ms: limit, timeout_ms: timeout } = pool.health_check
   const started = deps.nowMs()
   let exited = false
   void replica.exited.then(() => { exited = true })
   for (;;) {
+    // a closed pool stops waiting (an external engine never exits to end the loop)
+    if (deps.signal?.aborted) throw new GateError('health', 'the pool closed before its health check passed')
     if (exited || !replica.alive()) {
       const info = await replica.exited
       const why = info.signal ? `signal ${info.signal}` : `status ${info.code}`

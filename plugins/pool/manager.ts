@@ -7,7 +7,7 @@
  */
 import type { PoolConfig } from '../../sdk/pool-config.js'
 import type { PoolEntry, PoolRegistry } from './registry.js'
-import { ReplicaManager, type ManagerDeps, type Operation } from './replica-manager.js'
+import { finished, ReplicaManager, running, type ManagerDeps, type Operation } from './replica-manager.js'
 import type { Launched } from './launch.js'
 import type { ResolvedModel } from './model-gate.js'
 import { aggregateEntry } from './aggregate.js'
@@ -79,11 +79,11 @@ export class PoolManager {
 
   private begin (kind: 'drain' | 'reload', target: string | null): void {
     this.busy = kind
-    this.operation = { kind, state: 'running', target_model: target, started_ms: this.deps.nowMs(), finished_ms: null, error: null }
+    this.operation = running(kind, target, this.deps.nowMs())
   }
 
   private finish (error: string | null): void {
-    this.operation = { ...this.operation!, state: error === null ? 'succeeded' : 'failed', finished_ms: this.deps.nowMs(), error }
+    this.operation = finished(this.operation!, error, this.deps.nowMs())
     this.busy = null
   }
 

@@ -51,6 +51,14 @@ export interface Operation {
   error: string | null
 }
 
+/** A drain or reload that starts now; the same record for a replica and for its pool. */
+export const running = (kind: Operation['kind'], target: string | null, now: number): Operation =>
+  ({ kind, state: 'running', target_model: target, started_ms: now, finished_ms: null, error: null })
+
+/** The operation's outcome: succeeded without an error, failed with one. */
+export const finished = (op: Operation, error: string | null, now: number): Operation =>
+  ({ ...op, state: error === null ? 'succeeded' : 'failed', finished_ms: now, error })
+
 /** Lines by which CUDA, HIP/ROCm and Vulkan builds of llama.cpp report a broken device or driver. */
 export const DRIVER_ERROR = /\b(CUDA error|cudaError\w+|CUDA_ERROR_\w+|HIP error|hipError\w+|ErrorDeviceLost|VK_ERROR_DEVICE_LOST|uncorrectable ECC|ECC error)\b/i
 
@@ -74,6 +82,7 @@ export class ReplicaManager {
   /** A crash during a reload: its restart waits for the reload's outcome (issue 10 #1). */
   private restartDue = false
   private readonly spawned = new Set<Replica>()
+  private readonly attempts = new Set<Promise<void>>()
   private readonly launchDeps: LaunchDeps
   private readonly aborter = new AbortController()
   busy: 'drain' | 'reload' | null = null
@@ -132,7 +141,15 @@ export class ReplicaManager {
   }
 
   /** One attempt through the gates with the current target; a failure schedules the next. */
-  private async bringUp (why: 'preload' | 'restart'): Promise<void> {
+  private bringUp (why: 'preload' | 'restart'): Promise<void> {
+    const attempt = this.attempt(why)
+    // close() waits for it: nothing of a start (a catalog write, a spawn) happens after close
+    this.attempts.add(attempt)
+    void attempt.finally(() => this.attempts.delete(attempt))
+    return attempt
+  }
+
+  private async attempt (why: 'preload' | 'restart'): Promise<void> {
     if (this.closed) return
     // a reload in flight decides: its new replica serves, or the restart runs once it failed
     if (why === 'restart' && this.busy === 'reload') { this.restartDue = true; return }
@@ -274,11 +291,11 @@ export class ReplicaManager {
 
   private begin (kind: 'drain' | 'reload', target: string | null): void {
     this.busy = kind
-    this.operation = { kind, state: 'running', target_model: target, started_ms: this.deps.nowMs(), finished_ms: null, error: null }
+    this.operation = running(kind, target, this.deps.nowMs())
   }
 
   private finish (error: string | null): void {
-    this.operation = { ...this.operation!, state: error === null ? 'succeeded' : 'failed', finished_ms: this.deps.nowMs(), error }
+    this.operation = finished(this.operation!, error, this.deps.nowMs())
     this.busy = null
   }
 
@@ -384,6 +401,8 @@ export class ReplicaManager {
     this.deps.timers.clear(this.healthTimer)
     this.replica = null
     await Promise.all([...this.spawned].map((r) => r.stop(2000)))
+    // a start in flight ends at its next abort check; bounded, for a provider that ignores the signal
+    await Promise.race([Promise.allSettled([...this.attempts]), new Promise((resolve) => { setTimeout(resolve, 5000).unref() })])
   }
 }
 
