@@ -63,6 +63,7 @@ describe('TaskRequest', () => {
       kv_hint?: 'reuse' | 'cold'
       stop?: string[]
       sampling?: Sampling
+      placement?: { pin_pool_id: string, pin_replica_id?: string }
       messages?: Array<{ role: 'system' | 'user' | 'assistant', content: string }>
     }>()
   })
@@ -87,6 +88,7 @@ describe('TaskRequest', () => {
       kv_hint?: 'reuse' | 'cold'
       stop?: string[]
       sampling?: Sampling
+      placement?: { pin_pool_id: string, pin_replica_id?: string }
       messages?: Array<{ role: 'system' | 'user' | 'assistant', content: string }>
     }>()
     expect<TaskRequest>().type.toBeAssignableTo<TaskSubmission>()
