@@ -24,7 +24,9 @@ if (d) {
 const c: Rec | undefined = s.chaos
 if (c) {
   const ok = c.tasks >= 1000 && c.lost === 0 && c.duplicated === 0 && c.post_cancel_tokens === 0 && c.ready_after !== null
-  lines.push(`${check(ok, 'chaos')} chaos        ${c.tasks} tasks, ${typeof c.faults === 'number' ? c.faults : JSON.stringify(c.faults)} faults; ` +
+  const kinds = typeof c.faults === 'object' && c.faults !== null ? Object.entries(c.faults as Record<string, number>).filter(([k]) => k !== 'pass') : []
+  const faults = kinds.length ? `${kinds.reduce((n, [, v]) => n + v, 0)} faults (${kinds.map(([k, v]) => `${k} ${v}`).join(', ')})` : `${c.faults} faults`
+  lines.push(`${check(ok, 'chaos')} chaos        ${c.tasks} tasks, ${faults}; ` +
     `lost ${c.lost}, duplicated ${c.duplicated}, post-cancel tokens ${c.post_cancel_tokens}, ready after ${c.ready_after} ms`)
 }
 const b: Rec | undefined = s.bdd
