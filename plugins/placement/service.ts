@@ -99,10 +99,9 @@ export function createPlacement (config: PlacementConfig, deps: PlacementDeps): 
     bump: () => ++version,
     snapshots,
     place (job, o = {}) {
-      if (o.pin !== undefined) {
-        return decide(snapshots(o.queueLen).filter((p) => p.id === o.pin), job, { policy: config.policy, ...(o.affinity ? { affinity: o.affinity } : {}) })
-      }
       const pools = snapshots(o.queueLen)
+      const how = { policy: config.policy, ...(o.affinity ? { affinity: o.affinity } : {}) }
+      if (o.pin !== undefined) return decide(pools.filter((p) => p.id === o.pin), job, how)
       const now = clock.nowMs()
       const key = cacheKey(job, o.affinity?.poolId, version, config.policy)
       if (config.cache_ttl_ms > 0) {
@@ -113,7 +112,7 @@ export function createPlacement (config: PlacementConfig, deps: PlacementDeps): 
           cache.delete(key)
         }
       }
-      const decision = decide(pools, job, { policy: config.policy, ...(o.affinity ? { affinity: o.affinity } : {}) })
+      const decision = decide(pools, job, how)
       // only assignments are cached: a refusal must see a pool the moment it becomes Ready
       if (config.cache_ttl_ms > 0 && decision.kind === 'assigned') cache.set(key, decision, version, now)
       return decision

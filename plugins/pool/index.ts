@@ -6,7 +6,7 @@ import type {} from '../catalog/index.js'
 import type {} from '../metrics/index.js'
 import type {} from '../models/index.js'
 import { createPoolRegistry, type PoolRegistry, type PoolState } from './registry.js'
-import type { PoolConfig } from '../../sdk/pool-config.js'
+import { replicaIdsOf, type PoolConfig } from '../../sdk/pool-config.js'
 import { provisionProgress } from './provision-progress.js'
 import { PoolManager, replicaIdOf, type Binder, type ManagerDeps, type Narrate } from './manager.js'
 import { createModelGate } from './model-gate.js'
@@ -100,7 +100,6 @@ const poolPlugin: FastifyPluginAsync<PoolOptions> = async (app, opts) => {
       refGuard,
       provisionerFor: (engine, mode) => app.provisioners.providerFor(engine, mode),
       progress: provisionProgress(c.id, narrate),
-      replicaRegistry: () => createPoolRegistry(),
       spawn: (prepared, id) => {
         const r = spawnEngine(prepared, id)
         pidFiles?.track(pidKey(c.id, id), r, (err) => {
@@ -159,7 +158,7 @@ const pidKey = (poolId: string, replicaId: string): string => replicaId === repl
 
 /** Engines an earlier run left behind (it crashed or was killed) would hold ports and VRAM. */
 async function reapOrphans (app: FastifyInstance, pidFiles: PidFiles, configs: readonly PoolConfig[]): Promise<void> {
-  const keys = configs.flatMap((c) => Array.from({ length: c.replicas ?? 1 }, (_, i) => ({ c, key: pidKey(c.id, replicaIdOf(c.id, i)) })))
+  const keys = configs.flatMap((c) => replicaIdsOf(c).map((id) => ({ c, key: pidKey(c.id, id) })))
   for (const { c, key } of keys) {
     const orphan = await pidFiles.reap(key)
     if (!orphan) continue

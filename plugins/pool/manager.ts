@@ -6,21 +6,16 @@
  * a failure part-way rolls the replicas already moved back so the pool serves one model.
  */
 import type { PoolConfig } from '../../sdk/pool-config.js'
-import type { PoolEntry, PoolRegistry } from './registry.js'
-import { finished, ReplicaManager, running, type ManagerDeps, type Operation } from './replica-manager.js'
+import { createPoolRegistry, type PoolEntry, type PoolRegistry } from './registry.js'
+import { Operated, ReplicaManager, type ManagerDeps } from './replica-manager.js'
 import type { Launched } from './launch.js'
 import type { ResolvedModel } from './model-gate.js'
 import { aggregateEntry } from './aggregate.js'
 
 export { DRIVER_ERROR, replicaIdOf, type Binder, type ManagerDeps, type Narrate, type Operation } from './replica-manager.js'
 
-/** A replica's registry and the pool registry it feeds (replica managers write only their own). */
-export interface PoolManagerDeps extends Omit<ManagerDeps, 'registry'> {
-  /** The shared registry, whose pool entry this manager keeps equal to the aggregate. */
-  registry: PoolRegistry
-  /** One private registry per replica (created by the caller so tests can inspect them). */
-  replicaRegistry: (index: number) => PoolRegistry
-}
+/** The replica managers' deps, `registry` being the shared one whose pool entry is their aggregate. */
+export type PoolManagerDeps = ManagerDeps
 
 /** The pool config replica `index` launches with: an external set gives each replica its own port. */
 export function replicaConfig (cfg: PoolConfig, index: number): PoolConfig {
@@ -29,19 +24,19 @@ export function replicaConfig (cfg: PoolConfig, index: number): PoolConfig {
   return { ...cfg, provisioning: { ...cfg.provisioning, ports: [ports[index]!] } }
 }
 
-export class PoolManager {
+export class PoolManager extends Operated {
   readonly id: string
   readonly replicas: readonly ReplicaManager[]
   private readonly deps: PoolManagerDeps
   private readonly registries: readonly PoolRegistry[]
-  busy: 'drain' | 'reload' | null = null
-  operation: Operation | null = null
 
   constructor (cfg: PoolConfig, deps: PoolManagerDeps) {
+    super(deps.nowMs)
     this.id = cfg.id
     this.deps = deps
     const n = cfg.replicas ?? 1
-    this.registries = Array.from({ length: n }, (_, i) => observed(deps.replicaRegistry(i), () => this.sync()))
+    // each replica manager writes only its own entry (a private registry); sync() aggregates them
+    this.registries = Array.from({ length: n }, () => observed(createPoolRegistry(), () => this.sync()))
     for (const r of this.registries) r.upsert(cfg.id, { engine: cfg.engine, slots_total: cfg.slots_total ?? 0 })
     this.replicas = this.registries.map((registry, i) => new ReplicaManager(replicaConfig(cfg, i), { ...deps, registry }, i))
   }
@@ -75,16 +70,6 @@ export class PoolManager {
       if (c) return c
     }
     return null
-  }
-
-  private begin (kind: 'drain' | 'reload', target: string | null): void {
-    this.busy = kind
-    this.operation = running(kind, target, this.deps.nowMs())
-  }
-
-  private finish (error: string | null): void {
-    this.operation = finished(this.operation!, error, this.deps.nowMs())
-    this.busy = null
   }
 
   async drain (deadlineMs: number): Promise<void> {

@@ -51,18 +51,33 @@ export interface Operation {
   error: string | null
 }
 
-/** A drain or reload that starts now; the same record for a replica and for its pool. */
-export const running = (kind: Operation['kind'], target: string | null, now: number): Operation =>
-  ({ kind, state: 'running', target_model: target, started_ms: now, finished_ms: null, error: null })
+/**
+ * The drain or reload in progress (`busy`) and the last one's outcome (`operation`, decision 4:
+ * 202 now, the outcome on the health endpoint); kept the same way by a replica and by its pool.
+ */
+export class Operated {
+  busy: Operation['kind'] | null = null
+  operation: Operation | null = null
+  readonly #now: () => number
 
-/** The operation's outcome: succeeded without an error, failed with one. */
-export const finished = (op: Operation, error: string | null, now: number): Operation =>
-  ({ ...op, state: error === null ? 'succeeded' : 'failed', finished_ms: now, error })
+  constructor (now: () => number) { this.#now = now }
+
+  protected begin (kind: Operation['kind'], target: string | null): void {
+    this.busy = kind
+    this.operation = { kind, state: 'running', target_model: target, started_ms: this.#now(), finished_ms: null, error: null }
+  }
+
+  /** Succeeded without an error, failed with one. */
+  protected finish (error: string | null): void {
+    this.operation = { ...this.operation!, state: error === null ? 'succeeded' : 'failed', finished_ms: this.#now(), error }
+    this.busy = null
+  }
+}
 
 /** Lines by which CUDA, HIP/ROCm and Vulkan builds of llama.cpp report a broken device or driver. */
 export const DRIVER_ERROR = /\b(CUDA error|cudaError\w+|CUDA_ERROR_\w+|HIP error|hipError\w+|ErrorDeviceLost|VK_ERROR_DEVICE_LOST|uncorrectable ECC|ECC error)\b/i
 
-export class ReplicaManager {
+export class ReplicaManager extends Operated {
   readonly id: string
   readonly replicaId: string
   /** How narration names it: `pool p` for a pool of one replica, `pool p/r1` in a set. */
@@ -85,10 +100,9 @@ export class ReplicaManager {
   private readonly attempts = new Set<Promise<void>>()
   private readonly launchDeps: LaunchDeps
   private readonly aborter = new AbortController()
-  busy: 'drain' | 'reload' | null = null
-  operation: Operation | null = null
 
   constructor (cfg: PoolConfig, deps: ManagerDeps, index = 0) {
+    super(deps.nowMs)
     this.cfg = cfg
     this.deps = deps
     this.id = cfg.id
@@ -287,16 +301,6 @@ export class ReplicaManager {
     if (this.busy) return `a ${this.busy} of pool ${this.id} is in progress`
     if (this.launching) return `${this.label} is starting its engine`
     return null
-  }
-
-  private begin (kind: 'drain' | 'reload', target: string | null): void {
-    this.busy = kind
-    this.operation = running(kind, target, this.deps.nowMs())
-  }
-
-  private finish (error: string | null): void {
-    this.operation = finished(this.operation!, error, this.deps.nowMs())
-    this.busy = null
   }
 
   private async sleep (ms: number): Promise<void> { await new Promise<void>((resolve) => this.deps.timers.set(resolve, ms)) }
