@@ -15,7 +15,7 @@ import { Agent, request } from 'undici'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../../helpers/build.js'
 import { fakeLlamaServer } from '../../fixtures/engines/llama-server.js'
-import { json, type FakeEngine, type Handler } from '../../fixtures/engines/fake-engine.js'
+import type { FakeEngine } from '../../fixtures/engines/fake-engine.js'
 import { parseSse, type Frame } from '../../fixtures/dataplane.js'
 import type { Capture } from '../../../plugins/narration/index.js'
 import { evidence } from './evidence.js'
@@ -104,15 +104,10 @@ export class OrchWorld extends World {
     for (const f of MODEL_FILES) await writeFile(join(this.root, f), `GGUF\x03\x00\x00\x00${f}`)
     const pools = []
     for (const p of spec.pools ?? []) {
-      const engine = await fakeLlamaServer()
+      // llama-server's chat rendering, which the llamacpp adapter calls for /v1/chat/completions
+      const engine = await fakeLlamaServer({ applyTemplate: true })
       this.teardowns.push(() => engine.close())
       if (p.engineReady === false) engine.faults.healthStatus = 503
-      // The shared fake lacks llama-server's POST /apply-template (chat rendering, which the
-      // llamacpp adapter calls for /v1/chat/completions): the harness adds it, a simple template
-      ;(engine as unknown as { routes: Map<string, Handler> }).routes.set('POST /apply-template', (_req, res, body) => {
-        const messages = (body?.messages ?? []) as Array<{ role: string, content: string }>
-        json(res, 200, { prompt: messages.map((m) => `<|${m.role}|>${m.content}`).join('') + '<|assistant|>' })
-      })
       this.engines.set(p.id, engine)
       pools.push({
         id: p.id,

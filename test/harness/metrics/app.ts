@@ -12,7 +12,7 @@ import { build } from '../../helpers/build.js'
 import { waitFor } from '../../helpers/wait.js'
 import { fakeLlamaServer } from '../../fixtures/engines/llama-server.js'
 import { fakeVllm } from '../../fixtures/engines/openai-compat.js'
-import { json, type FakeEngine, type Handler } from '../../fixtures/engines/fake-engine.js'
+import type { FakeEngine } from '../../fixtures/engines/fake-engine.js'
 import type { Capture } from '../../../plugins/narration/index.js'
 import { Client } from './client.js'
 import { POOLS, type PoolName } from './workload.js'
@@ -27,29 +27,15 @@ export interface LiveApp {
 /** `slow` streams 40 tokens 40 ms apart: long enough to be canceled and to hold its slot. */
 const SLOW_TOKENS = Array.from({ length: 40 }, (_, i) => ` t${i}`)
 
-/**
- * The llamacpp adapter renders a chat through the engine's `POST /apply-template` (as a real
- * llama-server answers it); the shared fake lacks that route, so the harness adds it here.
- * `routes` is private to FakeEngine in TypeScript only.
- */
-function withApplyTemplate (engine: FakeEngine): void {
-  const routes = (engine as unknown as { routes: Map<string, Handler> }).routes
-  routes.set('POST /apply-template', (_req, res, body) => {
-    const messages = (body?.messages ?? []) as Array<{ role: string, content: string }>
-    json(res, 200, { prompt: messages.map((m) => `<|${m.role}|>${m.content}`).join('\n') + '\n<|assistant|>' })
-  })
-}
-
 export async function startApp (t: Test): Promise<LiveApp> {
   const root = await mkdtemp(join(tmpdir(), 'orc-metrics-'))
   t.teardown(() => rm(root, { recursive: true, force: true }))
   const engines = {} as Record<PoolName, FakeEngine>
   const pools = []
   for (const [id, p] of Object.entries(POOLS) as Array<[PoolName, typeof POOLS[PoolName]]>) {
-    const engine = p.engine === 'vllm' ? await fakeVllm() : await fakeLlamaServer({ slots: p.slots })
+    const engine = p.engine === 'vllm' ? await fakeVllm() : await fakeLlamaServer({ slots: p.slots, applyTemplate: true })
     t.teardown(() => engine.close())
     engines[id] = engine
-    if (p.engine === 'llamacpp') withApplyTemplate(engine)
     // a file the catalog stages and can verify (the fake engine never reads it)
     await writeFile(join(root, `${p.model}.gguf`), `GGUF\x03\x00\x00\x00${p.model}`)
     pools.push({
