@@ -10,6 +10,7 @@
  * Same options → byte-identical file (only integer math and V8's fdlibm-based Math.log/cos).
  */
 import { GgmlType, meta, writeGguf, type MetaValue, type Tensor } from './gguf-writer.js'
+import { mulberry32 } from '../../lib/mulberry32.js'
 import { ORC_ERR_EMBEDDED_TINY_CTX } from './errors.js'
 
 export interface TinyModelOptions {
@@ -30,14 +31,7 @@ const FF = 128
 
 /** mulberry32 uniform in [0, 1) and a Box–Muller normal, both seeded. */
 function prng (seed: number): { normal: () => number } {
-  let state = seed >>> 0
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = state
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
+  const uniform = mulberry32(seed)
   return {
     normal: () => {
       const u = Math.max(uniform(), 1e-12)

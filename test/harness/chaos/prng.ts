@@ -2,6 +2,8 @@
  * A small seeded PRNG (mulberry32): the chaos run draws every random choice (fault kind, cancel
  * token index, burst size) from one of these, so a run is reproducible from its seed alone.
  */
+import { mulberry32 } from '../../../lib/mulberry32.js'
+
 export interface Rng {
   /** Uniform in [0, 1). */
   next (): number
@@ -16,14 +18,7 @@ export interface Rng {
 }
 
 export function prng (seed: number): Rng {
-  let a = seed >>> 0
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = mulberry32(seed)
   return {
     next,
     int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
